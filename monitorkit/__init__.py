@@ -1,0 +1,23 @@
+"""monitorkit: keep machine-learning models honest in production.
+
+The public API is what this module exports; see the README for a tour.
+"""
+
+from __future__ import annotations
+
+from monitorkit import datasets, errors
+from monitorkit._version import __version__
+from monitorkit.errors import MonitorkitError
+from monitorkit.overview import DataOverview
+from monitorkit.schema import ColumnSpec, ResolvedSpec, read_frame
+
+__all__ = [
+    "ColumnSpec",
+    "DataOverview",
+    "MonitorkitError",
+    "ResolvedSpec",
+    "__version__",
+    "datasets",
+    "errors",
+    "read_frame",
+]

@@ -1,0 +1,171 @@
+"""The ``monitorkit`` command.
+
+Exit codes of ``run`` (and of ``demo``, which exits 0 once its report is written):
+0 healthy · 3 warnings · 4 critical · 1 the run failed · 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitorkit import store
+from monitorkit._version import __version__
+from monitorkit.errors import MonitorkitError, ParameterError, TemplateError
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="monitorkit: %(levelname)s: %(message)s")
+    # A run raises monitorkit's and papermill's loggers to INFO for its run.log; the terminal
+    # shows warnings and errors only (the progress bar shows the rest).
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
+    try:
+        return args.handler(args)
+    except (ParameterError, TemplateError) as exc:
+        print(f"monitorkit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MonitorkitError as exc:
+        print(f"monitorkit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("monitorkit: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monitorkit",
+        description="Monitor machine-learning models: drift, data quality, performance.",
+        epilog="Exit codes of run: 0 healthy, 3 warnings, 4 critical, 1 run failed, 2 bad usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"monitorkit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the monitoring template on a bundled scenario; the report lands in --out",
+        description="Generate a bundled scenario (reference and current data with a known "
+        "change), run the monitoring template on it, and print the report's path.",
+    )
+    demo.add_argument("--scenario", default="seasonal_retail", help="scenario name")
+    demo.add_argument("--rows", type=int, default=20_000, help="rows of current data")
+    demo.add_argument("--seed", type=int, default=0, help="random seed of the scenario")
+    demo.add_argument("--out", default="reports", help="report store folder (default: reports)")
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser(
+        "run",
+        help="execute a template notebook with parameters into a versioned report folder",
+        description="Execute TEMPLATE (a shipped template name such as 'monitoring', or a path "
+        "to a notebook) with papermill and write reports/<model>/<run id>/.",
+    )
+    run.add_argument("template", help="template name or path to a .ipynb")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a template parameter (repeatable); the value is parsed for the declared type",
+    )
+    run.add_argument("--model", help="model name (default: the 'model' parameter)")
+    run.add_argument("--out", default="reports", help="report store folder (default: reports)")
+    run.add_argument("--timeout", type=float, help="seconds a single cell may run")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.set_defaults(handler=_run)
+
+    history = commands.add_parser(
+        "history",
+        help="list past runs of a model, or one line per model",
+        description="With a model folder (reports/<model>), list its runs; with the store's "
+        "root folder (default: reports), one line per model.",
+    )
+    history.add_argument("path", nargs="?", default="reports", help="reports/<model> or reports")
+    history.add_argument("--limit", type=int, default=20, help="show the last N runs")
+    history.set_defaults(handler=_history)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from monitorkit.runner import run_template
+
+    parameters: dict[str, str] = {}
+    for name, value in args.parameter:
+        if name in parameters:
+            raise ParameterError(f"parameter '{name}' is given twice; give it once.")
+        parameters[name] = value
+    result = run_template(
+        args.template,
+        parameters,
+        model=args.model,
+        out=args.out,
+        progress=not args.no_progress,
+        timeout=args.timeout,
+    )
+    _print_result(result)
+    return result.exit_code
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from monitorkit.datasets import write_scenario
+    from monitorkit.runner import run_template
+
+    model = f"demo-{args.scenario}"
+    data_dir = Path(args.out) / model / "data"
+    paths = write_scenario(args.scenario, data_dir, n_rows=args.rows, seed=args.seed)
+    result = run_template(
+        "monitoring",
+        {"model": model, "reference": str(paths["reference"]), "current": str(paths["current"])},
+        model=model,
+        out=args.out,
+        progress=not args.no_progress,
+    )
+    _print_result(result)
+    return EXIT_FAILED if result.status == "failed" else 0
+
+
+def _print_result(result) -> None:
+    if result.status == "failed":
+        error = result.summary.get("error") or {}
+        print(
+            f"run FAILED: {error.get('type')}: {error.get('message')}\n"
+            f"partial report kept in {result.folder}",
+            file=sys.stderr,
+        )
+        return
+    severity = (result.severity or "unknown").upper()
+    print(f"{severity}: {result.summary.get('verdict') or ''}".rstrip())
+    print(f"report: {result.html}")
+
+
+def _history(args: argparse.Namespace) -> int:
+    from monitorkit.history import format_model_history, format_store_overview
+
+    path = Path(args.path)
+    if (path / store.INDEX_NAME).is_file():
+        print(format_model_history(path, limit=args.limit))
+        return 0
+    if path.is_dir():
+        print(format_store_overview(path))
+        return 0
+    print(
+        f"monitorkit: error: {path} is neither a report store nor a model folder "
+        f"(no {store.INDEX_NAME}); run `monitorkit demo` to create one.",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

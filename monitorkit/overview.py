@@ -1,0 +1,205 @@
+"""A first look at the inputs of a run: size, columns, roles and time span of each side."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+
+from monitorkit.schema import ColumnSpec, ResolvedSpec, read_frame, resolve_spec, time_span
+
+OVERVIEW_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """Size and time span of one input table."""
+
+    name: str
+    rows: int
+    columns: int
+    missing_cells: int
+    start: str | None  # first timestamp, ISO 8601, when a timestamp column exists
+    end: str | None
+
+    @property
+    def missing_share(self) -> float:
+        """Missing cells as a share of all cells (0 to 1)."""
+        return self.missing_cells / max(self.rows * self.columns, 1)
+
+    @property
+    def span_days(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return (pd.Timestamp(self.end) - pd.Timestamp(self.start)).total_seconds() / 86_400
+
+
+@dataclass(frozen=True)
+class DataOverview:
+    """What was compared: each input's size and time span, and every column's kind and role.
+
+    Build it with :meth:`from_frames`. Columns present on one side only are listed in
+    ``only_in_reference`` / ``only_in_current``.
+    """
+
+    inputs: tuple[InputSummary, ...]
+    spec: ResolvedSpec
+    only_in_reference: tuple[str, ...] = ()
+    only_in_current: tuple[str, ...] = ()
+    schema_version: int = OVERVIEW_SCHEMA_VERSION
+
+    @classmethod
+    def from_frames(
+        cls,
+        reference: Any,
+        current: Any,
+        spec: ColumnSpec | Mapping[str, Any] | None = None,
+    ) -> DataOverview:
+        """Summarise ``reference`` and ``current`` (anything :func:`read_frame` reads)."""
+        reference = read_frame(reference, name="reference")
+        current = read_frame(current, name="current")
+        resolved = resolve_spec(spec, reference, current)
+        timestamp = resolved.timestamp
+        inputs = []
+        for name, frame in (("reference", reference), ("current", current)):
+            span = time_span(frame, timestamp)
+            inputs.append(
+                InputSummary(
+                    name=name,
+                    rows=int(frame.shape[0]),
+                    columns=int(frame.shape[1]),
+                    missing_cells=int(frame.isna().to_numpy().sum()),
+                    start=span[0].isoformat() if span else None,
+                    end=span[1].isoformat() if span else None,
+                )
+            )
+        return cls(
+            inputs=tuple(inputs),
+            spec=resolved,
+            only_in_reference=tuple(c for c in reference.columns if c not in current.columns),
+            only_in_current=tuple(c for c in current.columns if c not in reference.columns),
+        )
+
+    def __getitem__(self, name: str) -> InputSummary:
+        for summary in self.inputs:
+            if summary.name == name:
+                return summary
+        raise KeyError(name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per input: rows, columns, missing share, first and last timestamp, days."""
+        return pd.DataFrame(
+            [
+                {
+                    "input": s.name,
+                    "rows": s.rows,
+                    "columns": s.columns,
+                    "missing_share": s.missing_share,
+                    "start": s.start,
+                    "end": s.end,
+                    "span_days": s.span_days,
+                }
+                for s in self.inputs
+            ]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "data_overview",
+            "schema_version": self.schema_version,
+            "inputs": [asdict(s) for s in self.inputs],
+            "spec": self.spec.to_dict(),
+            "only_in_reference": list(self.only_in_reference),
+            "only_in_current": list(self.only_in_current),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DataOverview:
+        return cls(
+            inputs=tuple(InputSummary(**s) for s in data["inputs"]),
+            spec=ResolvedSpec.from_dict(data["spec"]),
+            only_in_reference=tuple(data.get("only_in_reference", ())),
+            only_in_current=tuple(data.get("only_in_current", ())),
+            schema_version=data.get("schema_version", OVERVIEW_SCHEMA_VERSION),
+        )
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """Key figures for a run summary."""
+        return {
+            "reference_rows": self["reference"].rows,
+            "current_rows": self["current"].rows,
+            "columns": len(self.spec.columns),
+        }
+
+    def __str__(self) -> str:
+        lines = []
+        for s in self.inputs:
+            span = f", {s.start[:10]} to {s.end[:10]}" if s.start and s.end else ""
+            lines.append(
+                f"{s.name}: {s.rows:,} rows x {s.columns} columns, "
+                f"{s.missing_share:.1%} cells missing{span}"
+            )
+        if self.only_in_reference:
+            lines.append(f"only in reference: {', '.join(self.only_in_reference)}")
+        if self.only_in_current:
+            lines.append(f"only in current: {', '.join(self.only_in_current)}")
+        lines += ["", str(self.spec)]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<DataOverview\n{self}\n>"
+
+    def _repr_html_(self) -> str:
+        # pandas escapes every cell and header (escape=True), so data strings stay text.
+        labels = {
+            "missing_share": "missing cells",
+            "start": "from",
+            "end": "to",
+            "span_days": "days",
+        }
+        inputs = (
+            self.to_frame()
+            .rename(columns=labels)
+            .to_html(
+                index=False,
+                escape=True,
+                na_rep="",
+                formatters={
+                    "rows": "{:,}".format,
+                    "missing cells": "{:.1%}".format,
+                    "from": _short_time,
+                    "to": _short_time,
+                    "days": lambda d: "" if pd.isna(d) else f"{d:.1f}",
+                },
+            )
+        )
+        roles = self.spec.to_frame().to_html(index=False, escape=True)
+        notes = []
+        if self.only_in_reference:
+            names = ", ".join(html.escape(c) for c in self.only_in_reference)
+            notes.append(f"<p><strong>Only in reference:</strong> {names}</p>")
+        if self.only_in_current:
+            names = ", ".join(html.escape(c) for c in self.only_in_current)
+            notes.append(f"<p><strong>Only in current:</strong> {names}</p>")
+        return (
+            "<div class='monitorkit-overview'><h4>Inputs</h4>"
+            + inputs
+            + "".join(notes)
+            + "<h4>Columns</h4>"
+            + roles
+            + "</div>"
+        )
+
+
+def _short_time(value: str | None) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")

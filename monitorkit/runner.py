@@ -1,0 +1,753 @@
+"""Run a template notebook with papermill and leave a versioned report folder.
+
+A run:
+
+1. finds the template (a path, or a name from the templates shipped in ``notebooks/``), reads
+   its ``parameters`` cell and checks the given parameters against it: an unknown name or a
+   value of the wrong type raises :class:`~monitorkit.errors.ParameterError` before anything is
+   created (command-line exit code 2);
+2. creates a new folder ``<out>/<model>/<UTC stamp>-<8 hex>/`` (see :mod:`monitorkit.store`);
+3. executes the notebook with a real Jupyter kernel, saving the partial notebook after every
+   cell, and logging to ``run.log``;
+4. writes ``report.ipynb`` (executed, or partial with the error when a cell failed),
+   ``report.html`` (static, offline), ``summary.json`` and one line in
+   ``<out>/<model>/index.jsonl``.
+
+Secrets. Parameters whose name contains ``token``, ``secret``, ``password``, ``passwd``,
+``webhook``, ``credential`` or ``key`` are secrets. Their values never reach a file: they are
+handed to the kernel through environment variables, read in the notebook by
+:func:`read_secret`, shown as ``"***"`` in ``summary.json`` and ``index.jsonl``, and any
+accidental occurrence in the notebook or HTML (e.g. a template printing it) is replaced by
+``***`` before those files are written.
+
+The verdict. A template ends with :func:`publish_summary` (severity, key figures, a one-line
+verdict). The runner reads it back from the executed notebook; it decides the exit code:
+0 ok, 3 warning, 4 critical, 1 failed.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import datetime as dt
+import hashlib
+import html
+import json
+import logging
+import os
+import platform
+import re
+import subprocess
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitorkit import store
+from monitorkit._version import __version__
+from monitorkit.errors import InputError, ParameterError, TemplateError
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_SCHEMA_VERSION = 1
+SUMMARY_MIMETYPE = "application/vnd.monitorkit.summary+json"
+SEVERITIES = ("ok", "warning", "critical")
+EXIT_CODES = {"ok": 0, "warning": 3, "critical": 4, "failed": 1}
+REDACTED = "***"
+HASH_LIMIT_BYTES = 256 * 1024 * 1024
+"""Input files up to this size are fingerprinted with SHA-256; larger ones by size and mtime."""
+
+_SECRET_NAME = re.compile(r"token|secret|password|passwd|webhook|credential|key", re.IGNORECASE)
+_SECRET_ENV_PREFIX = "MONITORKIT_SECRET_"
+_ENVIRONMENT_LOCK = threading.Lock()
+_STYLE_BLOCK = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+# --------------------------------------------------------------------------------------------
+# Templates and their parameters
+# --------------------------------------------------------------------------------------------
+
+
+def templates_dir() -> Path:
+    """Where the shipped templates are: inside the installed package, else the source tree."""
+    packaged = Path(__file__).parent / "notebooks"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def available_templates() -> list[str]:
+    return sorted(p.stem for p in templates_dir().glob("*.ipynb"))
+
+
+def find_template(template: str | os.PathLike) -> Path:
+    """Resolve a template given as a path to a notebook or as the name of a shipped one."""
+    path = Path(template)
+    if path.suffix == ".ipynb" and path.is_file():
+        return path
+    shipped = templates_dir() / f"{path.stem}.ipynb"
+    if path.parent == Path(".") and shipped.is_file():
+        return shipped
+    raise TemplateError(
+        f"no template notebook '{template}': not a file, and not one of the shipped templates "
+        f"({', '.join(available_templates()) or 'none'}); pass a path to a .ipynb file."
+    )
+
+
+@dataclass(frozen=True)
+class TemplateParameter:
+    """One entry of a template's ``parameters`` cell: ``name: type = default  # help``."""
+
+    name: str
+    type_name: str
+    default: str
+    help: str
+
+    @property
+    def is_secret(self) -> bool:
+        return is_secret_name(self.name)
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a parameter called ``name`` holds a secret (see the module docstring)."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def template_parameters(template: str | os.PathLike) -> dict[str, TemplateParameter]:
+    """The parameters declared in a template's cell tagged ``parameters``, in order."""
+    import papermill
+
+    path = find_template(template)
+    try:
+        inspected = papermill.inspect_notebook(_read_template(path))
+    except Exception as exc:
+        raise TemplateError(f"cannot read template {path}: {exc}") from exc
+    if not inspected:
+        raise TemplateError(
+            f"template {path} has no cell tagged 'parameters' (or it declares nothing); add one "
+            'with lines like `model: str = "churn"  # what it means`.'
+        )
+    return {
+        name: TemplateParameter(
+            name=name,
+            type_name=(info.get("inferred_type_name") or "None").strip(),
+            default=info.get("default") or "",
+            help=info.get("help") or "",
+        )
+        for name, info in inspected.items()
+    }
+
+
+def _read_template(path: Path) -> Any:
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    # Templates are Python notebooks; one saved without kernel metadata is still usable.
+    notebook.metadata.setdefault("kernelspec", {}).setdefault("language", "python")
+    return notebook
+
+
+def coerce_parameters(
+    declared: Mapping[str, TemplateParameter], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check ``given`` against the template's declared parameters and convert their types.
+
+    Values given as strings (from the command line) are parsed for the declared type:
+    ``int``, ``float``, ``bool`` (true/false/yes/no/1/0), ``str``, ``list``/``dict``
+    (JSON or a Python literal; a list may also be comma-separated), and ``Optional[...]``
+    (``none``/``null`` give None). Values of other Python types must already fit.
+
+    Raises
+    ------
+    ParameterError
+        A name the template does not declare, or a value that does not fit its type.
+    """
+    unknown = [name for name in given if name not in declared]
+    if unknown:
+        import difflib
+
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, list(declared), n=1)
+            hints.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise ParameterError(
+            f"unknown parameter {', '.join(hints)}; this template takes: {', '.join(declared)}."
+        )
+    return {name: _coerce(declared[name], value) for name, value in given.items()}
+
+
+def _coerce(parameter: TemplateParameter, value: Any) -> Any:
+    type_name = parameter.type_name.replace(" ", "")
+    optional = False
+    match = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", type_name)
+    if match:
+        optional, type_name = True, match.group(1)
+    base = type_name.split("[", 1)[0].lower()
+
+    def fail(expected: str) -> ParameterError:
+        shown = REDACTED if parameter.is_secret else repr(value)
+        return ParameterError(
+            f"parameter '{parameter.name}' must be {expected}"
+            + (" or None" if optional else "")
+            + f"; got {shown}"
+            + (f" ({parameter.help})" if parameter.help else "")
+            + "."
+        )
+
+    if value is None or (isinstance(value, str) and optional and value.lower() in ("none", "null")):
+        if optional or base in ("none", "any"):
+            return None
+        raise fail(f"a {base}")
+    if base in ("none", "any", ""):
+        # An untyped parameter (`x = 3`): keep strings as given, other values as they are.
+        return value
+    if base == "str":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
+        raise fail("a string")
+    if base == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise fail("true or false")
+    if base == "int":
+        if isinstance(value, bool):
+            raise fail("an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return int(value.replace("_", ""))
+        raise fail("an integer")
+    if base == "float":
+        if isinstance(value, bool):
+            raise fail("a number")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return float(value)
+        raise fail("a number")
+    if base in ("list", "tuple", "sequence"):
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if isinstance(value, str):
+            parsed = _parse_literal(value)
+            if isinstance(parsed, (list, tuple)):
+                return list(parsed)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        raise fail("a list")
+    if base in ("dict", "mapping"):
+        if isinstance(value, Mapping):
+            return dict(value)
+        if isinstance(value, str):
+            parsed = _parse_literal(value)
+            if isinstance(parsed, dict):
+                return parsed
+        raise fail("a mapping (JSON object)")
+    raise fail(f"of type {parameter.type_name}")  # a type this runner does not know how to check
+
+
+def _parse_literal(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Inside the notebook
+# --------------------------------------------------------------------------------------------
+
+
+def read_secret(name: str) -> str:
+    """The value of secret parameter ``name`` inside a running template (never stored)."""
+    return os.environ.get(_SECRET_ENV_PREFIX + name.upper(), "")
+
+
+def publish_summary(
+    severity: str,
+    verdict: str,
+    figures: Mapping[str, Any] | None = None,
+) -> None:
+    """Publish a template's verdict so that the runner records it (call it in the last cell).
+
+    In a kernel it displays the verdict (a coloured banner with the severity in words) and
+    attaches the machine-readable payload under the MIME type :data:`SUMMARY_MIMETYPE`, which
+    the runner reads back from the executed notebook.
+
+    Parameters
+    ----------
+    severity
+        ``"ok"``, ``"warning"`` or ``"critical"``; decides the exit code of ``monitorkit run``.
+    verdict
+        One sentence a person reads first, e.g. ``"4 of 25 columns drifted"``.
+    figures
+        Key figures (numbers or short strings) for ``summary.json``, ``index.jsonl`` and
+        ``monitorkit history``.
+    """
+    if severity not in SEVERITIES:
+        raise InputError(f"severity must be one of {', '.join(SEVERITIES)}; got {severity!r}.")
+    payload = {
+        "severity": severity,
+        "verdict": str(verdict),
+        "figures": json.loads(json.dumps(dict(figures or {}), default=str)),
+    }
+    from IPython.display import display
+
+    colours = {"ok": "#1a7f37", "warning": "#9a6700", "critical": "#cf222e"}
+    banner = (
+        f"<div style='border-left:6px solid {colours[severity]};padding:0.6em 1em;"
+        f"background:#f6f8fa;font-size:1.05em'><strong style='color:{colours[severity]}'>"
+        f"{severity.upper()}</strong> &mdash; {html.escape(payload['verdict'])}</div>"
+    )
+    display(
+        {
+            SUMMARY_MIMETYPE: payload,
+            "text/html": banner,
+            "text/plain": f"{severity.upper()}: {verdict}",
+        },
+        raw=True,
+    )
+
+
+def _published_summary(notebook: Any) -> dict[str, Any] | None:
+    """The last payload published with :func:`publish_summary` in an executed notebook."""
+    found = None
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if SUMMARY_MIMETYPE in data:
+                found = data[SUMMARY_MIMETYPE]
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """What a run left: its folder, status, severity and exit code, and the summary written."""
+
+    folder: Path
+    status: str  # "succeeded" or "failed"
+    severity: str | None
+    exit_code: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def html(self) -> Path:
+        return self.folder / store.HTML_NAME
+
+    @property
+    def notebook(self) -> Path:
+        return self.folder / store.NOTEBOOK_NAME
+
+
+def run_template(
+    template: str | os.PathLike,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    model: str | None = None,
+    out: str | os.PathLike = "reports",
+    progress: bool = True,
+    timeout: float | None = None,
+) -> RunResult:
+    """Execute ``template`` with ``parameters`` and write a versioned report folder.
+
+    Parameters
+    ----------
+    template
+        A path to a notebook, or the name of a shipped template (``"monitoring"``).
+    parameters
+        Values for the template's ``parameters`` cell; strings are parsed for the declared type.
+    model
+        The model name (report folder ``<out>/<model>/``). Defaults to the ``model`` parameter
+        when given, else the template's file name.
+    out
+        The report store's root folder.
+    progress
+        Show a progress bar of executed cells on stderr.
+    timeout
+        Seconds a single cell may run (None: no limit).
+
+    Returns
+    -------
+    RunResult
+        ``status`` is ``"failed"`` (exit code 1) when a cell raised or the kernel died; the
+        folder then holds the partial notebook and the error in ``summary.json``.
+
+    Raises
+    ------
+    TemplateError, ParameterError
+        Before anything is created, for a missing template or bad parameters.
+    """
+    template_path = find_template(template)
+    declared = template_parameters(template_path)
+    values = coerce_parameters(declared, dict(parameters or {}))
+    if model is None:
+        model = values.get("model")
+    if model is None and "model" in declared:
+        model = _literal_default(declared["model"])
+    model = model or template_path.stem
+    store.check_model_name(model)
+    if "model" in declared and "model" not in values:
+        values["model"] = model
+
+    folder = store.create_run_folder(out, model)
+    started = dt.datetime.now(dt.timezone.utc)
+    secrets_given = {name: str(v) for name, v in values.items() if declared[name].is_secret and v}
+    plain = {name: v for name, v in values.items() if not declared[name].is_secret}
+    redacted = {
+        name: (REDACTED if declared[name].is_secret and v else v) for name, v in values.items()
+    }
+
+    error: dict[str, Any] | None = None
+    notebook = None
+    with _run_log(folder / store.LOG_NAME, secrets_given.values()):
+        logger.info("run %s of template %s (model %s)", folder.name, template_path, model)
+        logger.info("parameters: %s", json.dumps(redacted, default=str))
+        try:
+            notebook = _execute(
+                template_path,
+                folder,
+                plain,
+                secrets_given,
+                [n for n in declared if declared[n].is_secret],
+                progress=progress,
+                timeout=timeout,
+            )
+        except KeyboardInterrupt:
+            error = {"type": "KeyboardInterrupt", "message": "the run was interrupted"}
+            _finish(folder, None, error, secrets_given.values())
+            raise
+        except Exception as exc:  # any failure of the run is recorded, not lost
+            error = _describe_error(exc)
+            logger.error("run failed: %s: %s", error["type"], error["message"])
+        notebook = _finish(folder, notebook, error, secrets_given.values())
+
+    finished = dt.datetime.now(dt.timezone.utc)
+    published = _published_summary(notebook) if notebook is not None and not error else None
+    if error:
+        status, severity = "failed", None
+    else:
+        status = "succeeded"
+        severity = published["severity"] if published else None
+        if published is None:
+            logger.warning("template %s published no summary (publish_summary)", template_path)
+    exit_code = EXIT_CODES["failed"] if error else EXIT_CODES.get(severity or "ok", 0)
+    summary = {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "run_id": folder.name,
+        "model": model,
+        "status": status,
+        "severity": severity,
+        "exit_code": exit_code,
+        "verdict": (published or {}).get("verdict") if not error else None,
+        "figures": (published or {}).get("figures", {}) if not error else {},
+        "error": error,
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "duration_s": round((finished - started).total_seconds(), 3),
+        "template": {"path": str(template_path), "sha256": _sha256(template_path)},
+        "parameters": redacted,
+        "inputs": fingerprint_inputs(plain),
+        "environment": {
+            "monitorkit": __version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "working_directory": os.getcwd(),
+        },
+        "git": git_state(Path.cwd()),
+        "files": sorted(
+            {p.name for p in folder.iterdir() if not p.name.startswith(".")} | {store.SUMMARY_NAME}
+        ),
+    }
+    store.write_json_atomic(folder / store.SUMMARY_NAME, summary)
+    store.append_index(
+        folder.parent,
+        {
+            "run_id": folder.name,
+            "folder": folder.name,
+            "started_at": summary["started_at"],
+            "duration_s": summary["duration_s"],
+            "status": status,
+            "severity": severity,
+            "exit_code": exit_code,
+            "verdict": summary["verdict"],
+            "figures": summary["figures"],
+            "error": f"{error['type']}: {error['message']}" if error else None,
+            "parameters": redacted,
+        },
+    )
+    return RunResult(
+        folder=folder, status=status, severity=severity, exit_code=exit_code, summary=summary
+    )
+
+
+def _literal_default(parameter: TemplateParameter) -> Any:
+    with contextlib.suppress(ValueError, SyntaxError):
+        return ast.literal_eval(parameter.default)
+    return None
+
+
+def _execute(
+    template_path: Path,
+    folder: Path,
+    plain: dict[str, Any],
+    secrets_given: dict[str, str],
+    secret_names: list[str],
+    *,
+    progress: bool,
+    timeout: float | None,
+) -> Any:
+    """Run the notebook with papermill into ``folder``; returns the executed notebook node."""
+    import papermill
+
+    notebook = _read_template(template_path)
+    if secret_names:
+        _insert_secret_cell(notebook, secret_names)
+    partial = folder / store.PARTIAL_NOTEBOOK_NAME
+    with _secret_environment(secrets_given):
+        return papermill.execute_notebook(
+            notebook,
+            str(partial),
+            parameters=plain,
+            kernel_name="python3",
+            progress_bar=progress,
+            cwd=os.getcwd(),
+            execution_timeout=timeout,
+            request_save_on_cell_execute=True,
+        )
+
+
+def _insert_secret_cell(notebook: Any, secret_names: list[str]) -> None:
+    """Add, after the parameters cell, a cell that reads secrets from the environment."""
+    import nbformat
+
+    lines = ["# Secrets come from the environment of the run; their values are never stored."]
+    lines.append("from monitorkit.runner import read_secret")
+    lines += [f"{name} = read_secret({name!r}) or {name}" for name in secret_names]
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-secrets"]})
+    index = next(
+        (
+            i
+            for i, c in enumerate(notebook.cells)
+            if "parameters" in c.get("metadata", {}).get("tags", [])
+        ),
+        -1,
+    )
+    notebook.cells.insert(index + 1, cell)
+
+
+@contextlib.contextmanager
+def _secret_environment(secrets_given: Mapping[str, str]) -> Iterator[None]:
+    """Expose secrets to the kernel (a child process) through environment variables."""
+    if not secrets_given:
+        yield
+        return
+    with _ENVIRONMENT_LOCK:
+        saved = {k: os.environ.get(_SECRET_ENV_PREFIX + k.upper()) for k in secrets_given}
+        os.environ.update({_SECRET_ENV_PREFIX + k.upper(): v for k, v in secrets_given.items()})
+        try:
+            yield
+        finally:
+            for name, old in saved.items():
+                key = _SECRET_ENV_PREFIX + name.upper()
+                if old is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = old
+
+
+def _finish(folder: Path, notebook: Any, error: dict[str, Any] | None, secret_values: Any) -> Any:
+    """Write report.ipynb and report.html from the executed or partial notebook."""
+    import nbformat
+
+    partial = folder / store.PARTIAL_NOTEBOOK_NAME
+    if notebook is None and partial.exists():
+        with contextlib.suppress(Exception):
+            notebook = nbformat.read(partial, as_version=4)
+    if notebook is None:
+        # The kernel never started: keep a note of why, as a notebook a person can open.
+        notebook = nbformat.v4.new_notebook()
+        message = f"**The run failed before any cell ran.**\n\n`{(error or {}).get('message')}`"
+        notebook.cells.append(nbformat.v4.new_markdown_cell(message))
+    secret_values = [s for s in secret_values if len(s) >= 4]
+    text = _scrub(nbformat.writes(notebook), secret_values)
+    notebook = nbformat.reads(text, as_version=4)
+    store.write_atomic(folder / store.NOTEBOOK_NAME, text)
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()
+    try:
+        html = render_html(notebook)
+        store.write_atomic(folder / store.HTML_NAME, _scrub(html, secret_values))
+    except Exception as exc:  # a report without HTML is still a report; say why
+        logger.error("could not render report.html: %s: %s", type(exc).__name__, exc)
+        if error is not None:
+            error.setdefault("html", f"{type(exc).__name__}: {exc}")
+    return notebook
+
+
+def render_html(notebook: Any) -> str:
+    """Render an executed notebook as a static, offline HTML page (code cells hidden)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="monitorkit_report",
+        extra_template_basedirs=[str(Path(__file__).parent / "templates" / "nbconvert")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    html, _ = exporter.from_notebook_node(notebook)
+    # The page's CSS carries comments with URLs of its sources; drop them so that the page
+    # holds no URL at all (it loads nothing either way: see the template's CSP).
+    return _STYLE_BLOCK.sub(lambda m: _CSS_COMMENT.sub("", m.group(0)), html)
+
+
+def _scrub(text: str, secret_values: list[str]) -> str:
+    for value in secret_values:
+        text = text.replace(value, REDACTED)
+        # Values also appear JSON-escaped inside notebook JSON.
+        escaped = json.dumps(value)[1:-1]
+        if escaped != value:
+            text = text.replace(escaped, REDACTED)
+    return text
+
+
+def _describe_error(exc: BaseException) -> dict[str, Any]:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return {
+            "type": exc.ename,
+            "message": str(exc.evalue),
+            "cell_index": exc.cell_index,
+            "execution_count": exc.exec_count,
+        }
+    return {"type": type(exc).__name__, "message": str(exc)}
+
+
+@contextlib.contextmanager
+def _run_log(path: Path, secret_values: Any) -> Iterator[None]:
+    """Send monitorkit's and papermill's log records of this run to ``run.log``."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactingFilter([s for s in secret_values if len(s) >= 4]))
+    watched = [logging.getLogger("monitorkit"), logging.getLogger("papermill")]
+    old_levels = [lg.level for lg in watched]
+    for lg in watched:
+        lg.addHandler(handler)
+        if lg.level == logging.NOTSET or lg.level > logging.INFO:
+            lg.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for lg, level in zip(watched, old_levels):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+        handler.close()
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, secret_values: list[str]) -> None:
+        super().__init__()
+        self.secret_values = secret_values
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret_values:
+            record.msg = _scrub(record.getMessage(), self.secret_values)
+            record.args = ()
+        return True
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+# --------------------------------------------------------------------------------------------
+
+
+def fingerprint_inputs(parameters: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Fingerprints of the parameters that name existing files or folders.
+
+    A file gets its absolute path, size, modification time (UTC ISO 8601) and, up to
+    :data:`HASH_LIMIT_BYTES` (256 MiB), its SHA-256. A folder (e.g. a parquet dataset) gets the
+    number of files, their total size and the latest modification time; it is not hashed.
+    """
+    fingerprints = {}
+    for name, value in parameters.items():
+        if not isinstance(value, str) or not value or len(value) > 4096:
+            continue
+        path = Path(value)
+        try:
+            if not path.exists():
+                continue
+        except OSError:
+            continue
+        fingerprints[name] = fingerprint_path(path)
+    return fingerprints
+
+
+def fingerprint_path(path: Path) -> dict[str, Any]:
+    def mtime(p: Path) -> str:
+        return dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc).isoformat()
+
+    if path.is_dir():
+        files = [p for p in path.rglob("*") if p.is_file()]
+        return {
+            "path": str(path.resolve()),
+            "kind": "directory",
+            "files": len(files),
+            "size_bytes": sum(p.stat().st_size for p in files),
+            "modified_at": max((mtime(p) for p in files), default=mtime(path)),
+        }
+    size = path.stat().st_size
+    return {
+        "path": str(path.resolve()),
+        "kind": "file",
+        "size_bytes": size,
+        "modified_at": mtime(path),
+        "sha256": _sha256(path) if size <= HASH_LIMIT_BYTES else None,
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_state(directory: Path) -> dict[str, Any] | None:
+    """The git commit of ``directory`` and whether tracked files changed, or None."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if commit.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(directory), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}

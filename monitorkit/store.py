@@ -1,0 +1,162 @@
+"""Versioned report folders: ``reports/<model>/<UTC stamp>-<8 hex>/`` and ``index.jsonl``.
+
+Nothing here ever overwrites a file. A run folder is created with an exclusive ``mkdir`` under a
+name that carries the UTC second and 32 random bits, so two runs started in the same second get
+two folders. Files are written to a temporary name in the same folder and renamed into place
+(atomic on POSIX), and refuse to replace an existing file. ``index.jsonl`` gets one JSON line per
+run, appended under an exclusive lock so that concurrent runs never interleave lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from monitorkit.errors import InputError, ReportFormatError
+
+INDEX_NAME = "index.jsonl"
+SUMMARY_NAME = "summary.json"
+NOTEBOOK_NAME = "report.ipynb"
+PARTIAL_NOTEBOOK_NAME = "report.partial.ipynb"  # the notebook while it executes
+HTML_NAME = "report.html"
+LOG_NAME = "run.log"
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+
+
+def check_model_name(model: str) -> str:
+    """Return ``model`` if it is usable as a folder name, else raise :class:`InputError`."""
+    if not isinstance(model, str) or not _MODEL_NAME.match(model) or ".." in model:
+        raise InputError(
+            f"model name {model!r} cannot be used as a report folder name; use letters, digits, "
+            "'.', '_' and '-' (starting with a letter or digit, at most 128 characters)."
+        )
+    return model
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A run id: the UTC time to the second, then 8 random hex digits."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now.astimezone(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def create_run_folder(root: str | os.PathLike, model: str) -> Path:
+    """Create and return a new, empty run folder ``root/model/<run id>``; never reuses one."""
+    model_dir = Path(root).resolve() / check_model_name(model)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        folder = model_dir / new_run_id()
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise RuntimeError(f"could not create a new run folder under {model_dir}")  # pragma: no cover
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, *, replace: bool = False) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and a rename.
+
+    The file appears complete or not at all. Unless ``replace`` is true, an existing ``path`` is
+    never replaced (``FileExistsError``).
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(temporary, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        if replace:
+            os.replace(temporary, path)
+        else:
+            # link() fails if the target exists, so a concurrent writer can never be overwritten.
+            os.link(temporary, path)
+            os.unlink(temporary)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def write_json_atomic(path: str | os.PathLike, value: Any, *, replace: bool = False) -> Path:
+    return write_atomic(path, json.dumps(value, indent=2, default=str) + "\n", replace=replace)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[Any]:
+    with open(path, "a", encoding="utf-8") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield f
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def append_index(model_dir: str | os.PathLike, record: dict[str, Any]) -> Path:
+    """Append ``record`` as one JSON line to ``model_dir/index.jsonl`` (locked, fsynced)."""
+    path = Path(model_dir) / INDEX_NAME
+    line = json.dumps(record, default=str, separators=(",", ":")) + "\n"
+    with _locked(path) as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+    return path
+
+
+def read_index(model_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """The runs recorded in ``model_dir/index.jsonl``, oldest first.
+
+    A line that is not valid JSON (e.g. a disk-full truncation) raises :class:`ReportFormatError`
+    naming the line.
+    """
+    path = Path(model_dir) / INDEX_NAME
+    if not path.exists():
+        return []
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ReportFormatError(
+                    f"{path}: line {number} is not valid JSON ({exc.msg}); remove or repair that "
+                    "line — the run folders themselves are unaffected."
+                ) from exc
+    return records
+
+
+def list_models(root: str | os.PathLike) -> list[Path]:
+    """Model folders under ``root`` (those holding an ``index.jsonl``), sorted by name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / INDEX_NAME).is_file())
+
+
+def is_run_id(name: str) -> bool:
+    return bool(_RUN_ID.match(name))
+
+
+def read_summary(run_folder: str | os.PathLike) -> dict[str, Any]:
+    """Load ``summary.json`` of a run folder."""
+    path = Path(run_folder) / SUMMARY_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"{run_folder} is not a report folder: it has no {SUMMARY_NAME}.") from exc
+    except json.JSONDecodeError as exc:
+        raise ReportFormatError(f"{path} is not valid JSON: {exc.msg}.") from exc
