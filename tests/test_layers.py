@@ -10,6 +10,7 @@ COMPUTING_MODULES = [
     "monitorkit.schema",
     "monitorkit.overview",
     "monitorkit.datasets",
+    "monitorkit.stats",
     "monitorkit.store",
     "monitorkit.history",
 ]
