@@ -40,6 +40,8 @@ from monitorkit.stats.binning import (
 )
 
 KS_EXACT_MAX_N = 10_000
+KS_LIMIT_MIN_EFFECTIVE_N = 100_000
+"""``ks`` "auto" uses Kolmogorov's limiting distribution above this effective sample size."""
 """``ks`` computes an exact p-value when both sides have at most this many values (scipy's rule)."""
 
 MANN_WHITNEY_EXACT_MAX_PAIRS = 10_000
@@ -66,14 +68,17 @@ def ks(reference: np.ndarray, current: np.ndarray, *, method: str = "auto") -> M
     The two-sided p-value is computed as ``scipy.stats.ks_2samp`` does: exact
     (``ks_2samp(method="exact")``) when both sides have at most 10,000 values, otherwise
     Smirnov's asymptotic ``scipy.stats.kstwo.sf(D, round(n*m / (n+m)))``. If scipy's exact
-    computation fails numerically it falls back to the asymptotic value itself.
+    computation fails numerically it falls back to the asymptotic value itself. Above an
+    effective size ``n*m/(n+m)`` of 100,000, "auto" uses Kolmogorov's limiting distribution
+    ``scipy.stats.kstwobign.sf(D * sqrt(n*m/(n+m)))`` instead: within 1% (relative) of
+    ``kstwo`` there, and microseconds instead of up to 0.4 s when ``D`` is large.
 
     Parameters
     ----------
     reference, current : numpy.ndarray
         Finite float64 values sorted ascending (see :func:`prepare_numeric`).
-    method : {"auto", "exact", "asymp"}, default "auto"
-        How to compute the p-value; "auto" follows the 10,000 rule above.
+    method : {"auto", "exact", "asymp", "limit"}, default "auto"
+        How to compute the p-value; "auto" follows the size rules above.
 
     Returns
     -------
@@ -87,8 +92,10 @@ def ks(reference: np.ndarray, current: np.ndarray, *, method: str = "auto") -> M
     0.5
     """
     _check_prepared("ks", reference, current)
-    if method not in ("auto", "exact", "asymp"):
-        raise InputError(f"ks: method must be 'auto', 'exact' or 'asymp', got {method!r}")
+    if method not in ("auto", "exact", "asymp", "limit"):
+        raise InputError(
+            f"ks: method must be 'auto', 'exact', 'asymp' or 'limit', got {method!r}"
+        )
     n, m = reference.size, current.size
     if n == 0 or m == 0:
         return _degenerate("ks", _empty_reason(n, m), has_p_value=True)
@@ -100,7 +107,10 @@ def ks(reference: np.ndarray, current: np.ndarray, *, method: str = "auto") -> M
             p_value = scipy.stats.ks_2samp(reference, current, method="exact").pvalue
     else:
         effective_n = float(n) * float(m) / (n + m)
-        p_value = scipy.stats.kstwo.sf(statistic, np.round(effective_n))
+        if method == "limit" or (method == "auto" and effective_n > KS_LIMIT_MIN_EFFECTIVE_N):
+            p_value = scipy.stats.kstwobign.sf(statistic * math.sqrt(effective_n))
+        else:
+            p_value = scipy.stats.kstwo.sf(statistic, np.round(effective_n))
     return _result(statistic, np.clip(p_value, 0.0, 1.0))
 
 
