@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from monitorkit import datasets, errors
 from monitorkit._version import __version__
+from monitorkit.drift import DecisionRule, DriftReport
 from monitorkit.errors import MonitorkitError
 from monitorkit.overview import DataOverview
+from monitorkit.reports import load_report
 from monitorkit.schema import ColumnSpec, ResolvedSpec, read_frame
 
 __all__ = [
     "ColumnSpec",
     "DataOverview",
+    "DecisionRule",
+    "DriftReport",
     "MonitorkitError",
     "ResolvedSpec",
     "__version__",
     "datasets",
     "errors",
+    "load_report",
     "read_frame",
 ]

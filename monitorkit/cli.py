@@ -126,7 +126,12 @@ def _demo(args: argparse.Namespace) -> int:
     paths = write_scenario(args.scenario, data_dir, n_rows=args.rows, seed=args.seed)
     result = run_template(
         "monitoring",
-        {"model": model, "reference": str(paths["reference"]), "current": str(paths["current"])},
+        {
+            "model": model,
+            "reference": str(paths["reference"]),
+            "current": str(paths["current"]),
+            "drift_by": "1W",
+        },
         model=model,
         out=args.out,
         progress=not args.no_progress,

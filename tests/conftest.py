@@ -28,7 +28,7 @@ def small_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             }
         )
 
-    return frame(600, "2026-01-01", 0.0), frame(400, "2026-03-01", 5_000.0)
+    return frame(600, "2026-01-01", 0.0), frame(400, "2026-03-01", 0.0)
 
 
 @pytest.fixture

@@ -130,11 +130,11 @@ def test_history_lists_runs_of_a_model_and_models_of_the_store(in_tmp, make_temp
 def test_demo_writes_a_report_that_opens_offline(in_tmp):
     result = monitorkit("demo", "--rows", "2000", "--no-progress")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK: 2,000 current rows")
+    assert result.stdout.startswith("CRITICAL: ") and "temperature_c" in result.stdout
     report = Path(result.stdout.strip().splitlines()[-1].removeprefix("report: "))
     assert report.parent.parent == in_tmp / "reports" / "demo-seasonal_retail"
     page = report.read_text()
-    assert "Data overview" in page and "temperature_c" in page
+    assert "Data overview" in page and "Drift" in page and "Since when?" in page
     assert "https://" not in page and "http://" not in page.replace("http-equiv", "")
     assert "<script src" not in page and "<link" not in page
     summary = json.loads((report.parent / "summary.json").read_text())

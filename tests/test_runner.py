@@ -45,7 +45,9 @@ def test_monitoring_template_writes_a_complete_report_folder(in_tmp, data_files)
 
     summary = json.loads((result.folder / "summary.json").read_text())
     assert summary["status"] == "succeeded" and summary["severity"] == "ok"
-    assert summary["figures"] == {"reference_rows": 600, "current_rows": 400, "columns": 7}
+    figures = summary["figures"]
+    assert (figures["reference_rows"], figures["current_rows"], figures["columns"]) == (600, 400, 7)
+    assert figures["drifted_columns"] == 0 and figures["tested_columns"] == 5
     assert summary["inputs"]["reference"]["sha256"]
     assert summary["inputs"]["current"]["size_bytes"] == data_files["current"].stat().st_size
     assert summary["environment"]["monitorkit"]

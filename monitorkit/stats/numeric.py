@@ -93,9 +93,7 @@ def ks(reference: np.ndarray, current: np.ndarray, *, method: str = "auto") -> M
     """
     _check_prepared("ks", reference, current)
     if method not in ("auto", "exact", "asymp", "limit"):
-        raise InputError(
-            f"ks: method must be 'auto', 'exact', 'asymp' or 'limit', got {method!r}"
-        )
+        raise InputError(f"ks: method must be 'auto', 'exact', 'asymp' or 'limit', got {method!r}")
     n, m = reference.size, current.size
     if n == 0 or m == 0:
         return _degenerate("ks", _empty_reason(n, m), has_p_value=True)
