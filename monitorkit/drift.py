@@ -150,6 +150,8 @@ class ColumnDrift:
     unseen_categories: int = 0  # categories in current never seen in reference
     skipped: str | None = None
     distribution: Distribution | None = None
+    decision: str = "rule"  # "rule": the DecisionRule; "method": the method's own threshold
+    values_drifted: bool = False  # the verdict on the values alone (missing rate aside)
 
     @property
     def missing_rate_change(self) -> float:
@@ -421,6 +423,32 @@ class DriftReport:
                 return w.window
         return None
 
+    def with_rule(self, rule: DecisionRule | None = None, **changes: float) -> DriftReport:
+        """The same report judged under another rule, from the stored statistics (no data).
+
+        Give a :class:`DecisionRule`, or the fields to change: ``with_rule(min_effect=0.1)``.
+        Statistics, p-values and effect sizes stay as they are; flags, thresholds and
+        severities of the columns (and windows) that use the rule are re-evaluated.
+        """
+        current = self.result.rule
+        new_rule = replace(rule or current, n_tests=current.n_tests, **changes)
+        columns = sorted((judge_column(c, new_rule) for c in self.result.columns), key=_rank)
+        by_rule = {c.column for c in columns if c.decision == "rule"}
+        windows = tuple(
+            replace(
+                w,
+                drifted=tuple(
+                    _values_drifted(w.p_value[i], w.effect_size[i], new_rule)
+                    if column in by_rule
+                    else w.drifted[i]
+                    for i, column in enumerate(w.columns)
+                ),
+            )
+            for w in self.result.windows
+        )
+        result = replace(self.result, rule=new_rule, columns=tuple(columns), windows=windows)
+        return DriftReport.from_result(result)
+
     # ---- serialisation --------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -493,6 +521,7 @@ class DriftReport:
             f"Drift {self.severity.upper()}: {self.verdict}",
             f"reference {r.reference_rows:,} rows, current {r.current_rows:,} rows; "
             f"{self.share_drifted:.0%} of tested features drifted",
+            f"rule: {r.rule.describe()}",
             "",
             f"{'column':<24} {'kind':<11} {'method':<7} {'statistic':>10} {'p_value':>9} "
             f"{'effect':>7}  severity",
@@ -746,7 +775,7 @@ def _category_labels(values: pd.Series, kind: str) -> pd.Series:
     """Categories as strings (so 1 and "1" are one category); booleans as "False"/"True"."""
     if kind == "boolean" and not pd.api.types.is_bool_dtype(values.dtype):
         if pd.api.types.is_numeric_dtype(values.dtype):
-            mapped = values.map(lambda v: v if pd.isna(v) else bool(v))
+            mapped = (values != 0).astype("boolean").where(values.notna(), other=pd.NA)
         else:
             lowered = values.astype("string").str.strip().str.lower()
             truthy = lowered.isin(["true", "yes", "t", "y", "1"])
@@ -847,45 +876,60 @@ def _run_method(
     return result, float(effect)
 
 
-def _decide(
-    result: stats.MethodResult,
-    effect: float,
-    method: stats.DriftMethod,
-    threshold: float | None,
-    default_rule: bool,
-    rule: DecisionRule,
-) -> tuple[bool, float | None]:
-    """(drifted, the threshold that applied)."""
-    if default_rule:
-        p_value = result.p_value
-        if p_value is None or math.isnan(p_value) or math.isnan(effect):
-            return False, rule.p_threshold
-        return bool(p_value < rule.p_threshold and effect >= rule.min_effect), rule.p_threshold
-    return bool(method.is_drift(result, threshold)), threshold
+def _values_drifted(p_value: float | None, effect: float | None, rule: DecisionRule) -> bool:
+    """The default rule on a column's values: corrected significance and a large enough effect."""
+    if p_value is None or effect is None or math.isnan(p_value) or math.isnan(effect):
+        return False
+    return bool(p_value < rule.p_threshold and effect >= rule.min_effect)
 
 
-def _missing_test(
-    prepared: _Prepared, reference_rows: int, current_rows: int, rule: DecisionRule
-) -> tuple[float | None, bool]:
-    """Two-proportion z-test of the missing rates: (p-value, drifted)."""
-    reference_missing = prepared.reference_missing
-    current_missing = prepared.current_missing
+def _missing_p_value(prepared: _Prepared) -> float | None:
+    """Two-proportion z-test of the missing rates (None when nothing is missing)."""
+    reference_missing, current_missing = prepared.reference_missing, prepared.current_missing
     if reference_missing == current_missing == 0:
-        return None, False
-    counts_ref = np.array([reference_rows - reference_missing, reference_missing])
-    counts_cur = np.array([current_rows - current_missing, current_missing])
+        return None
+    counts_ref = np.array([prepared.reference_rows - reference_missing, reference_missing])
+    counts_cur = np.array([prepared.current_rows - current_missing, current_missing])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.DegenerateStatisticWarning)
-        result = stats.categorical.z(counts_ref, counts_cur)
-    p_value = result.p_value
-    change = abs(current_missing / current_rows - reference_missing / reference_rows)
-    drifted = (
-        p_value is not None
-        and not math.isnan(p_value)
-        and p_value < rule.p_threshold
+        return _float(stats.categorical.z(counts_ref, counts_cur).p_value)
+
+
+def judge_column(column: ColumnDrift, rule: DecisionRule) -> ColumnDrift:
+    """Apply ``rule`` to a column's stored statistics: its flags, threshold and severity.
+
+    Only numbers already in ``column`` are used, so flags can be re-evaluated under another
+    rule (e.g. a threshold control in a widget) without the data.
+    """
+    if column.skipped is not None:
+        return column
+    values_drifted = column.values_drifted
+    threshold = column.threshold
+    if column.decision == "rule":
+        values_drifted = _values_drifted(column.p_value, column.effect_size, rule)
+        threshold = rule.p_threshold
+    change = abs(column.missing_rate_change)
+    missing_drifted = (
+        column.missing_p_value is not None
+        and not math.isnan(column.missing_p_value)
+        and column.missing_p_value < rule.p_threshold
         and change >= rule.min_effect
     )
-    return p_value, bool(drifted)
+    moved = max(
+        (column.effect_size or 0.0) if values_drifted else 0.0,
+        change if missing_drifted else 0.0,
+    )
+    severity = "ok"
+    if values_drifted or missing_drifted:
+        severity = "critical" if moved >= rule.critical_effect else "warning"
+    return replace(
+        column,
+        threshold=threshold,
+        values_drifted=bool(values_drifted),
+        missing_drifted=bool(missing_drifted),
+        drifted=bool(values_drifted or missing_drifted),
+        severity=severity,
+    )
 
 
 def _column_result(
@@ -933,33 +977,24 @@ def _column_result(
             prepared.categories, reference_counts, current_counts
         )
         unseen = int(prepared.extras["unseen"])
-    drifted, applied = _decide(result, effect, method, threshold, default_rule, rule)
-    missing_p, missing_drifted = _missing_test(prepared, reference_rows, current_rows, rule)
-    severity = "ok"
-    if drifted or missing_drifted:
-        moved = max(
-            effect if drifted else 0.0,
-            abs(base["current_missing_rate"] - base["reference_missing_rate"])
-            if missing_drifted
-            else 0.0,
-        )
-        severity = "critical" if moved >= rule.critical_effect else "warning"
-    return ColumnDrift(
+    unjudged = ColumnDrift(
         **base,
         method=method.name,
         statistic=_float(result.statistic),
         p_value=_float(result.p_value),
-        threshold=applied,
-        drifted=bool(drifted or missing_drifted),
-        severity=severity,
+        threshold=threshold,
+        drifted=False,
+        severity="ok",
         effect_size=_float(effect),
         reference_count=counts[0],
         current_count=counts[1],
-        missing_p_value=_float(missing_p),
-        missing_drifted=missing_drifted,
+        missing_p_value=_missing_p_value(prepared),
         unseen_categories=unseen,
+        decision="rule" if default_rule else "method",
+        values_drifted=False if default_rule else bool(method.is_drift(result, threshold)),
         distribution=distribution,
     )
+    return judge_column(unjudged, rule)
 
 
 def _float(value: Any) -> float | None:
@@ -1095,7 +1130,10 @@ def _windows(
                     prepared.reference_counts,
                     _current_counts(prepared, rows),
                 )
-            drifted, _ = _decide(result, effect, method, threshold, default_rule, rule)
+            if default_rule:
+                drifted = _values_drifted(_float(result.p_value), effect, rule)
+            else:
+                drifted = bool(method.is_drift(result, threshold))
             statistic.append(_float(result.statistic))
             p_values.append(_float(result.p_value))
             effects.append(_float(effect))

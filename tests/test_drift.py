@@ -418,3 +418,26 @@ def test_target_and_prediction_come_first_then_columns_by_effect():
         "critical"
     )
     assert features["drifted"].iloc[: len(drifted)].all()
+
+
+def test_with_rule_re_evaluates_flags_from_stored_statistics():
+    scenario = mk.datasets.load_scenario("seasonal_retail", n_rows=20_000)
+    drift = mk.DriftReport(scenario.reference, scenario.current, by="1W")
+    strict = drift.with_rule(min_effect=0.1)
+    assert set(strict.drifted_columns) == {"temperature_c", "category", "score", "item_price_usd"}
+    for column in strict.columns:
+        original = drift[column.column]
+        assert (column.statistic, column.p_value, column.effect_size) == (
+            original.statistic,
+            original.p_value,
+            original.effect_size,
+        )
+    assert strict.result.rule.n_tests == drift.result.rule.n_tests
+    assert strict.with_rule(min_effect=0.03).to_frame().equals(drift.to_frame())
+    table = strict.over_time()
+    assert not table[table["effect_size"] < 0.1]["drifted"].any()
+    # the report computed with the rule directly agrees with the re-evaluated one
+    direct = mk.DriftReport(
+        scenario.reference, scenario.current, by="1W", rule=mk.DecisionRule(min_effect=0.1)
+    )
+    assert direct.drifted_columns == strict.drifted_columns
