@@ -55,6 +55,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -509,6 +510,43 @@ class DriftReport:
         except (KeyError, TypeError) as exc:
             raise ReportFormatError(f"not a valid drift report: {exc}") from exc
         return cls.from_result(result)
+
+    # ---- display (monitorkit.display reads the finished result; imported on use) ---------
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from monitorkit.display import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+    def to_html(self, standalone: bool = True) -> str:
+        """The static view: a whole offline page, or a fragment for embedding."""
+        from monitorkit.display import report_html, report_page
+
+        return report_page(self) if standalone else report_html(self)
+
+    def save_html(self, path: str | os.PathLike) -> Path:
+        """Write the static view as one self-contained, offline HTML file (never replaced)."""
+        from monitorkit.store import write_atomic
+
+        return write_atomic(path, self.to_html(standalone=True))
+
+    def plot(self, column: str, ax: Any = None):
+        """Reference vs current distribution of ``column``; returns the matplotlib Figure."""
+        from monitorkit.display.plots import plot_column
+
+        return plot_column(self, column, ax=ax)
+
+    def plot_over_time(self, columns: Sequence[str] | None = None, ax: Any = None):
+        """Effect size per window (needs ``by=``); returns the matplotlib Figure."""
+        from monitorkit.display.plots import plot_over_time
+
+        return plot_over_time(self, columns=columns, ax=ax)
+
+    def widget(self):
+        """The interactive explorer (ipywidgets) of this report."""
+        from monitorkit.display.widgets import DriftExplorer
+
+        return DriftExplorer(self).widget
 
     # ---- text -----------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -158,48 +157,6 @@ class DataOverview:
         return f"<DataOverview\n{self}\n>"
 
     def _repr_html_(self) -> str:
-        # pandas escapes every cell and header (escape=True), so data strings stay text.
-        labels = {
-            "missing_share": "missing cells",
-            "start": "from",
-            "end": "to",
-            "span_days": "days",
-        }
-        inputs = (
-            self.to_frame()
-            .rename(columns=labels)
-            .to_html(
-                index=False,
-                escape=True,
-                na_rep="",
-                formatters={
-                    "rows": "{:,}".format,
-                    "missing cells": "{:.1%}".format,
-                    "from": _short_time,
-                    "to": _short_time,
-                    "days": lambda d: "" if pd.isna(d) else f"{d:.1f}",
-                },
-            )
-        )
-        roles = self.spec.to_frame().to_html(index=False, escape=True)
-        notes = []
-        if self.only_in_reference:
-            names = ", ".join(html.escape(c) for c in self.only_in_reference)
-            notes.append(f"<p><strong>Only in reference:</strong> {names}</p>")
-        if self.only_in_current:
-            names = ", ".join(html.escape(c) for c in self.only_in_current)
-            notes.append(f"<p><strong>Only in current:</strong> {names}</p>")
-        return (
-            "<div class='monitorkit-overview'><h4>Inputs</h4>"
-            + inputs
-            + "".join(notes)
-            + "<h4>Columns</h4>"
-            + roles
-            + "</div>"
-        )
+        from monitorkit.display.html import fragment, overview_body
 
-
-def _short_time(value: str | None) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+        return fragment(overview_body(self))

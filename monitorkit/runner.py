@@ -31,7 +31,6 @@ import ast
 import contextlib
 import datetime as dt
 import hashlib
-import html
 import json
 import logging
 import os
@@ -52,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA_VERSION = 1
 SUMMARY_MIMETYPE = "application/vnd.monitorkit.summary+json"
+_WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 SEVERITIES = ("ok", "warning", "critical")
 EXIT_CODES = {"ok": 0, "warning": 3, "critical": 4, "failed": 1}
 REDACTED = "***"
@@ -304,16 +304,12 @@ def publish_summary(
     }
     from IPython.display import display
 
-    colours = {"ok": "#1a7f37", "warning": "#9a6700", "critical": "#cf222e"}
-    banner = (
-        f"<div style='border-left:6px solid {colours[severity]};padding:0.6em 1em;"
-        f"background:#f6f8fa;font-size:1.05em'><strong style='color:{colours[severity]}'>"
-        f"{severity.upper()}</strong> &mdash; {html.escape(payload['verdict'])}</div>"
-    )
+    from monitorkit.display.html import banner, fragment
+
     display(
         {
             SUMMARY_MIMETYPE: payload,
-            "text/html": banner,
+            "text/html": fragment(banner(severity, "Verdict", payload["verdict"])),
             "text/plain": f"{severity.upper()}: {verdict}",
         },
         raw=True,
@@ -519,7 +515,12 @@ def _execute(
     if secret_names:
         _insert_secret_cell(notebook, secret_names)
     partial = folder / store.PARTIAL_NOTEBOOK_NAME
-    with _secret_environment(secrets_given):
+    # Nobody watches a scheduled run: reports show their static view, which exports to HTML.
+    environment = {
+        **{_SECRET_ENV_PREFIX + k.upper(): v for k, v in secrets_given.items()},
+        "MONITORKIT_DISPLAY": "static",
+    }
+    with _kernel_environment(environment):
         return papermill.execute_notebook(
             notebook,
             str(partial),
@@ -552,23 +553,19 @@ def _insert_secret_cell(notebook: Any, secret_names: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def _secret_environment(secrets_given: Mapping[str, str]) -> Iterator[None]:
-    """Expose secrets to the kernel (a child process) through environment variables."""
-    if not secrets_given:
-        yield
-        return
+def _kernel_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the kernel (a child process) during the run."""
     with _ENVIRONMENT_LOCK:
-        saved = {k: os.environ.get(_SECRET_ENV_PREFIX + k.upper()) for k in secrets_given}
-        os.environ.update({_SECRET_ENV_PREFIX + k.upper(): v for k, v in secrets_given.items()})
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
         try:
             yield
         finally:
             for name, old in saved.items():
-                key = _SECRET_ENV_PREFIX + name.upper()
                 if old is None:
-                    os.environ.pop(key, None)
+                    os.environ.pop(name, None)
                 else:
-                    os.environ[key] = old
+                    os.environ[name] = old
 
 
 def _finish(folder: Path, notebook: Any, error: dict[str, Any] | None, secret_values: Any) -> Any:
@@ -612,10 +609,27 @@ def render_html(notebook: Any) -> str:
         exclude_output_prompt=True,
         embed_images=True,
     )
-    html, _ = exporter.from_notebook_node(notebook)
+    html, _ = exporter.from_notebook_node(_static_outputs(notebook))
     # The page's CSS carries comments with URLs of its sources; drop them so that the page
     # holds no URL at all (it loads nothing either way: see the template's CSP).
     return _STYLE_BLOCK.sub(lambda m: _CSS_COMMENT.sub("", m.group(0)), html)
+
+
+def _static_outputs(notebook: Any) -> Any:
+    """A copy whose outputs drop widget views where a static HTML view is there too.
+
+    Without saved widget state an exported widget view is an empty box; the HTML is the view
+    meant for readers without a kernel.
+    """
+    import copy
+
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if _WIDGET_MIMETYPE in data and "text/html" in data:
+                del data[_WIDGET_MIMETYPE]
+    return notebook
 
 
 def _scrub(text: str, secret_values: list[str]) -> str:

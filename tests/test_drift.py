@@ -101,7 +101,13 @@ def _fixed_weights(cardinality: int) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("n_rows", "repeats"),
-    [(100, 12), (1_000, 12), (10_000, 8), (100_000, 4), (1_000_000, 4)],
+    [
+        (100, 12),
+        (1_000, 12),
+        (10_000, 8),
+        (100_000, 4),
+        pytest.param(1_000_000, 4, marks=pytest.mark.slow),
+    ],
 )
 def test_default_rule_flags_at_most_one_percent_of_unchanged_columns(n_rows, repeats):
     flagged = tested = 0

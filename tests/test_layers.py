@@ -13,6 +13,8 @@ COMPUTING_MODULES = [
     "monitorkit.stats",
     "monitorkit.store",
     "monitorkit.history",
+    "monitorkit.drift",
+    "monitorkit.reports",
 ]
 DISPLAY_PACKAGES = ["matplotlib", "ipywidgets", "IPython"]
 
