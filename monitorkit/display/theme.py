@@ -39,7 +39,8 @@ CSS = """
 .mk-report .mk-banner .mk-verdict { font-size: 14px; }
 .mk-report .mk-facts { color: #57606a; margin: 0 0 8px; }
 .mk-report .mk-facts span { margin-right: 16px; white-space: nowrap; }
-.mk-report table.mk-table { border-collapse: collapse; width: 100%; font-size: 12px; }
+.mk-report table.mk-table { border-collapse: collapse; width: 100%; font-size: 12px;
+  table-layout: auto; }
 .mk-report .mk-table th { text-align: left; font-weight: 600; color: #57606a;
   border-bottom: 1px solid #d0d7de; padding: 4px 8px; white-space: nowrap; }
 .mk-report .mk-table td { padding: 3px 8px; border-bottom: 1px solid #eaeef2;
