@@ -63,7 +63,14 @@ import pandas as pd
 
 from monitorkit import stats
 from monitorkit.errors import ColumnSpecError, InputError, ReportFormatError
-from monitorkit.schema import ColumnSpec, ResolvedSpec, read_frame, resolve_spec
+from monitorkit.schema import (
+    ColumnSpec,
+    ResolvedSpec,
+    category_labels,
+    numeric_values,
+    read_frame,
+    resolve_spec,
+)
 
 DRIFT_SCHEMA_VERSION = 1
 DEFAULT_METHODS = {"numeric": "ks", "categorical": "chi2", "boolean": "chi2"}
@@ -775,25 +782,9 @@ def _prepare(info, reference: pd.DataFrame, current: pd.DataFrame) -> _Prepared:
     return prepared
 
 
-def _as_float(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Values as float64; strings that are not numbers become NaN. Returns (array, #invalid)."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        array = values.to_numpy(dtype=float, na_value=np.nan)
-    elif pd.api.types.is_numeric_dtype(values.dtype):
-        array = values.to_numpy(dtype=float, na_value=np.nan)
-    elif pd.api.types.is_timedelta64_dtype(values.dtype):
-        array = values.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
-    else:
-        parsed = pd.to_numeric(values, errors="coerce")
-        array = parsed.to_numpy(dtype=float, na_value=np.nan)
-        unparsable = int((parsed.isna() & values.notna()).sum())
-        return array, unparsable + int(np.isinf(array).sum())
-    return array, int(np.isinf(array).sum())
-
-
 def _prepare_numeric(prepared: _Prepared, ref_values: pd.Series, cur_values: pd.Series) -> None:
-    ref_array, prepared.reference_invalid = _as_float(ref_values)
-    cur_array, prepared.current_invalid = _as_float(cur_values)
+    ref_array, prepared.reference_invalid = numeric_values(ref_values)
+    cur_array, prepared.current_invalid = numeric_values(cur_values)
     prepared.reference_sorted = stats.prepare_numeric(ref_array)
     finite = np.isfinite(cur_array)
     prepared.current_finite = finite
@@ -809,24 +800,11 @@ def _prepare_numeric(prepared: _Prepared, ref_values: pd.Series, cur_values: pd.
         prepared.skipped = f"constant: every value is {ref_sorted[0]:g} on both sides"
 
 
-def _category_labels(values: pd.Series, kind: str) -> pd.Series:
-    """Categories as strings (so 1 and "1" are one category); booleans as "False"/"True"."""
-    if kind == "boolean" and not pd.api.types.is_bool_dtype(values.dtype):
-        if pd.api.types.is_numeric_dtype(values.dtype):
-            mapped = (values != 0).astype("boolean").where(values.notna(), other=pd.NA)
-        else:
-            lowered = values.astype("string").str.strip().str.lower()
-            truthy = lowered.isin(["true", "yes", "t", "y", "1"])
-            mapped = truthy.where(values.notna(), other=pd.NA)
-        values = mapped
-    return values.astype("string")
-
-
 def _prepare_categorical(
     prepared: _Prepared, ref_values: pd.Series, cur_values: pd.Series, kind: str
 ) -> None:
-    ref_labels = _category_labels(ref_values, kind)
-    cur_labels = _category_labels(cur_values, kind)
+    ref_labels = category_labels(ref_values, kind)
+    cur_labels = category_labels(cur_values, kind)
     ref_codes, ref_uniques = pd.factorize(ref_labels, use_na_sentinel=True)
     categories = pd.Index(ref_uniques)
     cur_codes = categories.get_indexer(cur_labels)
@@ -1213,7 +1191,7 @@ def _multivariate_inputs(
     columns, ref_blocks, cur_blocks = [], [], []
     for p in usable:
         if p.kind == "numeric":
-            ref_array, _ = _as_float(reference[p.column])
+            ref_array, _ = numeric_values(reference[p.column])
             cur_array = p.current_values
         else:
             ref_array = _boolean_floats(reference[p.column])
@@ -1233,7 +1211,7 @@ def _multivariate_inputs(
 
 
 def _boolean_floats(values: pd.Series) -> np.ndarray:
-    labels = _category_labels(values, "boolean")
+    labels = category_labels(values, "boolean")
     return labels.map({"True": 1.0, "False": 0.0}).to_numpy(dtype=float, na_value=np.nan)
 
 

@@ -694,3 +694,41 @@ def time_span(frame: pd.DataFrame, column: str | None) -> tuple[pd.Timestamp, pd
     if values.empty:
         return None
     return values.min(), values.max()
+
+
+def numeric_values(values: pd.Series) -> tuple[np.ndarray, int]:
+    """A column as float64 for numeric statistics, and how many values were invalid.
+
+    Booleans become 0/1, timedeltas seconds; strings are parsed as numbers, and those that
+    are not numbers (``"$12.99"``) become NaN. Invalid = such strings plus ±inf. Missing
+    values stay NaN and are not counted as invalid.
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        array = values.to_numpy(dtype=float, na_value=np.nan)
+    elif pd.api.types.is_numeric_dtype(values.dtype):
+        array = values.to_numpy(dtype=float, na_value=np.nan)
+    elif pd.api.types.is_timedelta64_dtype(values.dtype):
+        array = values.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
+    else:
+        parsed = pd.to_numeric(values, errors="coerce")
+        array = parsed.to_numpy(dtype=float, na_value=np.nan)
+        unparsable = int((parsed.isna() & values.notna()).sum())
+        return array, unparsable + int(np.isinf(array).sum())
+    return array, int(np.isinf(array).sum())
+
+
+def category_labels(values: pd.Series, kind: str = "categorical") -> pd.Series:
+    """A column's categories as strings, so that 1 and "1" are one category.
+
+    For ``kind="boolean"``: numbers become ``"True"`` (non-zero) / ``"False"``, strings
+    true/yes/t/y/1 ``"True"`` and other strings ``"False"``. Missing values stay missing.
+    """
+    if kind == "boolean" and not pd.api.types.is_bool_dtype(values.dtype):
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            mapped = (values != 0).astype("boolean").where(values.notna(), other=pd.NA)
+        else:
+            lowered = values.astype("string").str.strip().str.lower()
+            truthy = lowered.isin(["true", "yes", "t", "y", "1"])
+            mapped = truthy.where(values.notna(), other=pd.NA)
+        values = mapped
+    return values.astype("string")
