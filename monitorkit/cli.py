@@ -85,6 +85,28 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(handler=_run)
 
+    baseline = commands.add_parser(
+        "baseline",
+        help="capture a model's baseline (profiles, metrics, latency) from training data",
+        description="Profile DATA (parquet file or directory, CSV, JSON lines) and write the "
+        "baseline JSON that later runs compare production data with. No raw rows are stored "
+        "unless --sample-rows is given.",
+    )
+    baseline.add_argument("data", help="training or validation data")
+    baseline.add_argument("-o", "--output", required=True, help="baseline JSON file to write")
+    baseline.add_argument("--model", default="model", help="model name")
+    baseline.add_argument("--model-version", help="model version")
+    for role in ("target", "prediction", "prediction-label", "timestamp", "id"):
+        baseline.add_argument(f"--{role}", help=f"the {role.replace('-', ' ')} column")
+    baseline.add_argument("--categorical", default="", help="comma-separated categorical columns")
+    baseline.add_argument("--numerical", default="", help="comma-separated numeric columns")
+    baseline.add_argument("--latency", help="latency column in ms (default: latency_ms)")
+    baseline.add_argument("--sample-rows", type=int, help="keep a random sample of N rows")
+    baseline.add_argument(
+        "--hash-categories", action="store_true", help="store categorical values hashed"
+    )
+    baseline.set_defaults(handler=_baseline)
+
     history = commands.add_parser(
         "history",
         help="list past runs of a model, or one line per model",
@@ -152,6 +174,45 @@ def _print_result(result) -> None:
     severity = (result.severity or "unknown").upper()
     print(f"{severity}: {result.summary.get('verdict') or ''}".rstrip())
     print(f"report: {result.html}")
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from monitorkit.baseline import Baseline
+    from monitorkit.schema import ColumnSpec
+
+    output = Path(args.output)
+    if output.exists():
+        raise ParameterError(f"{output} exists; a baseline is never overwritten — pick a new name.")
+
+    def names(text: str) -> list[str]:
+        return [name.strip() for name in text.split(",") if name.strip()]
+
+    spec = ColumnSpec(
+        target=args.target,
+        prediction=args.prediction,
+        prediction_label=args.prediction_label,
+        timestamp=args.timestamp,
+        id=args.id,
+        categorical=names(args.categorical),
+        numerical=names(args.numerical),
+    )
+    baseline = Baseline.from_frame(
+        args.data,
+        spec,
+        model=args.model,
+        model_version=args.model_version,
+        latency=args.latency,
+        sample_rows=args.sample_rows,
+        hash_categories=args.hash_categories,
+    )
+    path = baseline.save(output)
+    metrics = ", ".join(f"{k} {v:.4g}" for k, v in baseline.metrics.items() if k != "rows")
+    print(
+        f"baseline of {baseline.profile.rows:,} rows, {len(baseline.profile.columns)} columns"
+        + (f"; {metrics}" if metrics else "")
+    )
+    print(f"written: {path}")
+    return 0
 
 
 def _history(args: argparse.Namespace) -> int:

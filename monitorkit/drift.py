@@ -76,7 +76,7 @@ DRIFT_SCHEMA_VERSION = 1
 DEFAULT_METHODS = {"numeric": "ks", "categorical": "chi2", "boolean": "chi2"}
 TESTED_KINDS = ("numeric", "categorical", "boolean")
 SEVERITY_ORDER = {"ok": 0, "warning": 1, "critical": 2}
-_HISTOGRAM_BINS = 20
+HISTOGRAM_BINS = 20
 _TOP_CATEGORIES = 20
 _MAX_CATEGORIES = 10_000  # more distinct values than this (and mostly unique) behave as ids
 
@@ -654,6 +654,21 @@ def compute_drift(
     n_jobs: int | None = None,
 ) -> DriftResult:
     """Compute a :class:`DriftResult` (what :class:`DriftReport` holds); see its parameters."""
+    if getattr(reference, "hash_salt", None):
+        current = reference.prepare_current(current)  # a baseline that stores hashed values
+    reference_profile = _reference_profile(reference)
+    if isinstance(reference_profile, pd.DataFrame):  # a baseline's sample of raw rows
+        reference = reference_profile
+    elif reference_profile is not None:
+        return _drift_from_profile(
+            reference_profile,
+            current,
+            method=method,
+            threshold=threshold,
+            by=by,
+            columns=columns,
+            rule=rule or DecisionRule(),
+        )
     reference = read_frame(reference, name="reference")
     current = read_frame(current, name="current")
     resolved = resolve_spec(spec, reference, current)
@@ -697,6 +712,116 @@ def compute_drift(
         columns=tuple(results),
         multivariate=multivariate_result,
         domain_classifier=domain_result,
+        windows=windows,
+        by=None if by is None else str(by),
+    )
+
+
+def _reference_profile(reference: Any) -> Any:
+    """The Profile behind a Profile or Baseline reference (a baseline's sample if it keeps one).
+
+    None for raw data.
+    """
+    from monitorkit.profiles import Profile
+
+    if isinstance(reference, Profile):
+        return reference
+    if hasattr(reference, "profile") and isinstance(reference.profile, Profile):
+        sample = getattr(reference, "sample", None)
+        return sample if sample is not None else reference.profile
+    return None
+
+
+def _drift_from_profile(
+    reference: Any,
+    current: Any,
+    *,
+    method: Any,
+    threshold: Any,
+    by: str | int | None,
+    columns: Sequence[str] | None,
+    rule: DecisionRule,
+) -> DriftResult:
+    """Drift against a reference profile (see :mod:`monitorkit._profile_drift`)."""
+    from monitorkit._profile_drift import compare_profiles
+    from monitorkit.profiles import Profile, profile_frame
+
+    current_profile = _reference_profile(current)
+    frame = None
+    if not isinstance(current_profile, Profile):
+        frame = read_frame(current, name="current")
+        present = ResolvedSpec(
+            columns=tuple(c for c in reference.spec.columns if c.name in frame.columns),
+            spec=reference.spec.spec,
+        )
+        current_profile = profile_frame(frame, present)
+    chosen = list(columns) if columns is not None else None
+    if chosen is not None:
+        unknown = [c for c in chosen if c not in reference.columns]
+        if unknown:
+            raise ColumnSpecError(
+                f"columns {unknown} are not in the reference profile; it has: "
+                f"{', '.join(list(reference.columns)[:12])}."
+            )
+    names = chosen or list(reference.columns)
+    tested = [n for n in names if n in current_profile.columns]
+    rule = replace(rule, n_tests=2 * len(tested))
+    results = compare_profiles(
+        reference, current_profile, method=method, threshold=threshold, rule=rule, columns=names
+    )
+    results.sort(key=_rank)
+    windows: tuple[WindowDrift, ...] = ()
+    if by is not None:
+        if frame is None:
+            raise InputError(
+                "by= needs the current rows, but current is a profile; pass the current data."
+            )
+        labels = _window_labels(frame, by, reference.spec.timestamp)
+        codes, window_names = pd.factorize(labels, sort=True)
+        window_list = []
+        for index, window in enumerate(window_names):
+            rows = frame.iloc[np.flatnonzero(codes == index)]
+            window_results = compare_profiles(
+                reference,
+                profile_frame(rows, present),
+                method=method,
+                threshold=threshold,
+                rule=rule,
+                columns=tested,
+            )
+            window_list.append(
+                WindowDrift(
+                    window=str(window),
+                    rows=int(len(rows)),
+                    columns=tuple(r.column for r in window_results),
+                    statistic=tuple(r.statistic for r in window_results),
+                    p_value=tuple(r.p_value for r in window_results),
+                    effect_size=tuple(r.effect_size for r in window_results),
+                    drifted=tuple(r.values_drifted for r in window_results),
+                )
+            )
+        windows = tuple(window_list)
+    nan = float("nan")
+    multivariate = MultivariateDrift(
+        columns=(),
+        n_components=0,
+        variance_kept=nan,
+        reference_error=nan,
+        reference_error_sd=nan,
+        lower=nan,
+        upper=nan,
+        current_error=nan,
+        drifted=False,
+        severity="ok",
+        skipped="needs reference rows; a profile keeps none (keep a sample)",
+    )
+    return DriftResult(
+        spec=reference.spec,
+        rule=rule,
+        reference_rows=int(reference.rows),
+        current_rows=int(current_profile.rows),
+        columns=tuple(results),
+        multivariate=multivariate,
         windows=windows,
         by=None if by is None else str(by),
     )
@@ -841,8 +966,8 @@ def _method_for(
     """(method, threshold, uses the default rule) for one column."""
     if prepared.skipped is not None:
         return None, None, False
-    chosen = _lookup(method, prepared)
-    chosen_threshold = _lookup(threshold, prepared)
+    chosen = _lookup_option(method, prepared.column, prepared.kind)
+    chosen_threshold = _lookup_option(threshold, prepared.column, prepared.kind)
     if chosen is not None and not isinstance(chosen, str):
         raise InputError(f"method for column '{prepared.column}' must be a name; got {chosen!r}.")
     if chosen_threshold is not None and not isinstance(chosen_threshold, (int, float)):
@@ -857,11 +982,12 @@ def _method_for(
     return spec, chosen_threshold, default
 
 
-def _lookup(option: Any, prepared: _Prepared) -> Any:
+def _lookup_option(option: Any, column: str, kind: str) -> Any:
+    """The value of a per-column / per-kind option (or the one value) for a column."""
     if isinstance(option, Mapping):
-        if prepared.column in option:
-            return option[prepared.column]
-        return option.get(prepared.kind)
+        if column in option:
+            return option[column]
+        return option.get(kind)
     return option
 
 
@@ -989,7 +1115,7 @@ def _column_result(
         current_counts = _current_counts(prepared)
         result, effect = _run_method(prepared, method, None, None, reference_counts, current_counts)
         counts = (int(reference_counts.sum()), int(current_counts.sum()))
-        distribution = _categorical_distribution(
+        distribution = categorical_distribution(
             prepared.categories, reference_counts, current_counts
         )
         unseen = int(prepared.extras["unseen"])
@@ -1026,11 +1152,11 @@ def _numeric_distribution(reference_sorted: np.ndarray, current_sorted: np.ndarr
     pooled_high = max(_quantile(reference_sorted, 0.995), _quantile(current_sorted, 0.995))
     if not pooled_high > pooled_low:
         pooled_high = pooled_low + 1.0
-    edges = np.linspace(pooled_low, pooled_high, _HISTOGRAM_BINS + 1)
+    edges = np.linspace(pooled_low, pooled_high, HISTOGRAM_BINS + 1)
 
     def shares(sorted_values: np.ndarray) -> tuple[float, ...]:
         if sorted_values.size == 0:
-            return tuple(0.0 for _ in range(_HISTOGRAM_BINS))
+            return tuple(0.0 for _ in range(HISTOGRAM_BINS))
         # Counts between interior edges by binary search on the sorted values (no sort).
         positions = np.searchsorted(sorted_values, edges[1:-1], side="left")
         bounds = np.concatenate(([0], positions, [sorted_values.size]))
@@ -1049,9 +1175,10 @@ def _quantile(sorted_values: np.ndarray, q: float) -> float:
     return float(sorted_values[min(int(q * sorted_values.size), sorted_values.size - 1)])
 
 
-def _categorical_distribution(
-    categories: pd.Index, reference_counts: np.ndarray, current_counts: np.ndarray
+def categorical_distribution(
+    categories: Sequence[Any], reference_counts: np.ndarray, current_counts: np.ndarray
 ) -> Distribution:
+    """Shares of the most frequent categories (either side) and "(other)" for the rest."""
     reference_share = reference_counts / max(reference_counts.sum(), 1)
     current_share = current_counts / max(current_counts.sum(), 1)
     order = np.argsort(-np.maximum(reference_share, current_share), kind="stable")

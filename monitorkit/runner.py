@@ -36,7 +36,6 @@ import logging
 import os
 import platform
 import re
-import subprocess
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from typing import Any
 from monitorkit import store
 from monitorkit._version import __version__
 from monitorkit.errors import InputError, ParameterError, TemplateError
+from monitorkit.provenance import git_state
 
 logger = logging.getLogger(__name__)
 
@@ -743,25 +743,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def git_state(directory: Path) -> dict[str, Any] | None:
-    """The git commit of ``directory`` and whether tracked files changed, or None."""
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        if commit.returncode != 0:
-            return None
-        status = subprocess.run(
-            ["git", "-C", str(directory), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}

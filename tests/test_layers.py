@@ -15,6 +15,8 @@ COMPUTING_MODULES = [
     "monitorkit.history",
     "monitorkit.drift",
     "monitorkit.reports",
+    "monitorkit.profiles",
+    "monitorkit.baseline",
 ]
 DISPLAY_PACKAGES = ["matplotlib", "ipywidgets", "IPython"]
 

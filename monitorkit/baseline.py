@@ -1,0 +1,339 @@
+"""The training-time picture of a model: schema, profiles, metrics, latency, provenance.
+
+A :class:`Baseline` is captured once, when the model is trained or validated
+(:meth:`Baseline.from_frame`, or ``monitorkit baseline DATA -o FILE``), saved as JSON and
+compared with production data months later — ``DriftReport(baseline, current)`` — without the
+training rows: it stores no raw rows unless asked (``sample_rows=``).
+
+Metrics on the given (validation) data, when it has a target and a prediction:
+
+* classification (a boolean or two-category target): ``accuracy`` (prediction ≥ 0.5, or the
+  ``prediction_label`` column when there is one), ``positive_rate`` (of the target),
+  ``predicted_positive_rate``, and ``roc_auc`` of the score (Mann–Whitney: the chance that a
+  random positive scores above a random negative, ties counting one half);
+* regression (a numeric target): ``mae``, ``rmse`` and ``mean_target``.
+
+Latency (a numeric column named ``latency_ms``, or the one given): ``p50``, ``p95``, ``p99``
+and ``mean`` in milliseconds; throughput in rows per second over the timestamp span.
+
+Privacy: ``hash_categories=True`` stores categorical values as salted SHA-256 digests (16 hex
+digits). Readers of the file no longer see the values, and drift is computed the same way
+(current values are hashed with the baseline's salt). The salt is stored in the file, so this
+hides values from casual reading but not from someone who can guess them: a column with few
+possible values (countries, genders) can be recovered by hashing every candidate. Reports
+then show hashes instead of category names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from monitorkit._version import __version__
+from monitorkit.errors import ColumnSpecError, InputError, ReportFormatError
+from monitorkit.profiles import Profile, profile_frame
+from monitorkit.provenance import git_state
+from monitorkit.schema import ColumnSpec, category_labels, numeric_values, read_frame, resolve_spec
+
+BASELINE_SCHEMA_VERSION = 1
+LATENCY_NAMES = ("latency_ms", "latency")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the model's data, quality and speed looked like when it was trained."""
+
+    model: str
+    model_version: str | None
+    created_at: str
+    profile: Profile
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    latency: Mapping[str, float] = field(default_factory=dict)
+    fingerprint: str = ""
+    git_commit: str | None = None
+    monitorkit_version: str = __version__
+    sample: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    hash_salt: str | None = None  # set when categorical values are stored hashed
+    schema_version: int = BASELINE_SCHEMA_VERSION
+
+    @property
+    def spec(self):
+        return self.profile.spec
+
+    @classmethod
+    def from_frame(
+        cls,
+        data: Any,
+        spec: ColumnSpec | Mapping[str, Any] | None = None,
+        *,
+        model: str = "model",
+        model_version: str | None = None,
+        latency: str | None = None,
+        sample_rows: int | None = None,
+        hash_categories: bool = False,
+        seed: int = 0,
+    ) -> Baseline:
+        """Capture a baseline from training or validation data.
+
+        Parameters
+        ----------
+        data
+            A DataFrame or anything :func:`monitorkit.read_frame` reads.
+        spec
+            Column roles; the target and prediction roles enable the metrics.
+        model, model_version
+            What the baseline belongs to.
+        latency
+            The latency column in milliseconds (default: ``latency_ms`` when present).
+        sample_rows
+            Keep a uniform random sample of this many rows (seeded) so that drift can use
+            exact tests and the multivariate check. None (default) keeps no rows.
+        hash_categories
+            Store categorical values as salted hashes (see the module docstring).
+        """
+        frame = read_frame(data, name="data")
+        resolved = resolve_spec(spec, frame, names=["data"])
+        salt = secrets.token_hex(8) if hash_categories else None
+        hashed = hash_frame(frame, resolved, salt) if salt else frame
+        baseline_profile = profile_frame(hashed, resolved)
+        latency_column = latency or next((c for c in LATENCY_NAMES if c in frame.columns), None)
+        if latency_column is not None and latency_column not in frame.columns:
+            raise ColumnSpecError(
+                f"latency column '{latency_column}' is not in the data; give the column of "
+                "response times in milliseconds."
+            )
+        sample = None
+        if sample_rows is not None:
+            if not isinstance(sample_rows, int) or sample_rows < 1:
+                raise InputError(f"sample_rows must be a positive integer; got {sample_rows!r}.")
+            rows = np.random.default_rng(seed).permutation(len(hashed))[:sample_rows]
+            sample = hashed.iloc[np.sort(rows)].reset_index(drop=True)
+        return cls(
+            model=model,
+            model_version=model_version,
+            created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            profile=baseline_profile,
+            metrics=model_metrics(frame, resolved),
+            latency=latency_figures(frame, latency_column, resolved.timestamp),
+            fingerprint=frame_fingerprint(frame),
+            git_commit=_git_commit(),
+            sample=sample,
+            hash_salt=salt,
+        )
+
+    # ---- persistence ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        sample = None
+        if self.sample is not None:
+            sample = json.loads(self.sample.to_json(orient="split", date_format="iso", index=False))
+        return {
+            "kind": "baseline",
+            "schema_version": self.schema_version,
+            "model": self.model,
+            "model_version": self.model_version,
+            "created_at": self.created_at,
+            "monitorkit_version": self.monitorkit_version,
+            "fingerprint": self.fingerprint,
+            "git_commit": self.git_commit,
+            "metrics": dict(self.metrics),
+            "latency": dict(self.latency),
+            "hash_salt": self.hash_salt,
+            "profile": self.profile.to_dict(),
+            "sample": sample,
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_number)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the baseline as JSON (atomically; an existing file is never replaced)."""
+        from monitorkit.store import write_atomic
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return write_atomic(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Baseline:
+        """Read a baseline saved by :meth:`save`; corrupt or newer files raise clearly."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ReportFormatError(f"cannot read baseline '{path}': {exc}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReportFormatError(
+                f"baseline '{path}' is not valid JSON ({exc.msg} at line {exc.lineno}); the file "
+                "is corrupt or truncated — capture it again with Baseline.from_frame."
+            ) from exc
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "baseline") -> Baseline:
+        if not isinstance(data, Mapping) or data.get("kind") != "baseline":
+            raise ReportFormatError(f"{source} is not a monitorkit baseline (no kind 'baseline').")
+        version = data.get("schema_version")
+        if version != BASELINE_SCHEMA_VERSION:
+            raise ReportFormatError(
+                f"{source} has baseline schema_version {version!r}; this monitorkit "
+                f"({__version__}) reads version {BASELINE_SCHEMA_VERSION}. Upgrade monitorkit "
+                "to read baselines written by a newer one."
+            )
+        try:
+            sample = None
+            if data.get("sample") is not None:
+                sample = pd.DataFrame(**data["sample"])
+            return cls(
+                model=data["model"],
+                model_version=data.get("model_version"),
+                created_at=data["created_at"],
+                profile=Profile.from_dict(data["profile"]),
+                metrics=data.get("metrics", {}),
+                latency=data.get("latency", {}),
+                fingerprint=data.get("fingerprint", ""),
+                git_commit=data.get("git_commit"),
+                monitorkit_version=data.get("monitorkit_version", "unknown"),
+                sample=sample,
+                hash_salt=data.get("hash_salt"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ReportFormatError(f"{source} is corrupt: {type(exc).__name__}: {exc}") from exc
+
+    def check_matches(self, data: Any, name: str = "current") -> None:
+        """Raise :class:`~monitorkit.errors.ColumnSpecError` naming missing, extra and retyped
+        columns of ``data`` against this baseline."""
+        self.profile.check_matches(read_frame(data, name=name), name=name)
+
+    def prepare_current(self, data: Any) -> pd.DataFrame:
+        """Current data as the baseline sees it (categorical values hashed when it hashes)."""
+        frame = read_frame(data, name="current")
+        if self.hash_salt is None:
+            return frame
+        return hash_frame(frame, self.spec, self.hash_salt)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Baseline {self.model} {self.model_version or ''} of {self.created_at}: "
+            f"{self.profile.rows:,} rows, {len(self.profile.columns)} columns, "
+            f"metrics {dict(self.metrics)}>"
+        )
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def hash_frame(frame: pd.DataFrame, resolved: Any, salt: str) -> pd.DataFrame:
+    """Replace categorical values by ``sha256(salt + value)[:16]`` (missing stay missing)."""
+    hashed = frame.copy()
+    for info in resolved.columns:
+        if info.kind != "categorical" or info.name not in frame.columns:
+            continue
+        labels = category_labels(frame[info.name])
+        uniques = labels.dropna().unique()
+        digests = {
+            value: hashlib.sha256((salt + str(value)).encode()).hexdigest()[:16]
+            for value in uniques
+        }
+        hashed[info.name] = labels.map(digests).astype("string")
+    return hashed
+
+
+def model_metrics(frame: pd.DataFrame, resolved: Any) -> dict[str, float]:
+    """The model's metrics on ``frame`` (see the module docstring); {} without target/prediction."""
+    target, prediction = resolved.target, resolved.prediction
+    if target is None or prediction is None or target not in frame or prediction not in frame:
+        return {}
+    kind = resolved[target].kind
+    if kind == "numeric" and resolved[prediction].kind == "numeric":
+        y, _ = numeric_values(frame[target])
+        p, _ = numeric_values(frame[prediction])
+        ok = np.isfinite(y) & np.isfinite(p)
+        if not ok.any():
+            return {}
+        error = p[ok] - y[ok]
+        return {
+            "mae": float(np.abs(error).mean()),
+            "rmse": float(np.sqrt((error**2).mean())),
+            "mean_target": float(y[ok].mean()),
+            "rows": int(ok.sum()),
+        }
+    truth = category_labels(frame[target], "boolean").map({"True": 1.0, "False": 0.0})
+    scores, _ = numeric_values(frame[prediction])
+    y = truth.to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(y) & np.isfinite(scores)
+    if not ok.any():
+        return {}
+    y, scores = y[ok], scores[ok]
+    label_column = resolved.prediction_label
+    if label_column is not None and label_column in frame:
+        predicted = category_labels(frame[label_column], "boolean").map({"True": 1.0, "False": 0.0})
+        predicted = predicted.to_numpy(dtype=float, na_value=np.nan)[ok]
+    else:
+        predicted = (scores >= 0.5).astype(float)
+    metrics = {
+        "accuracy": float((predicted == y).mean()),
+        "positive_rate": float(y.mean()),
+        "predicted_positive_rate": float(np.nanmean(predicted)),
+        "rows": int(y.size),
+    }
+    positives, negatives = int(y.sum()), int(y.size - y.sum())
+    if positives and negatives:
+        ranks = scipy.stats.rankdata(scores)
+        metrics["roc_auc"] = float(
+            (ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+        )
+    return metrics
+
+
+def latency_figures(frame: pd.DataFrame, column: str | None, timestamp: str | None) -> dict:
+    """Latency percentiles (ms) and throughput (rows/s over the timestamp span)."""
+    if column is None:
+        return {}
+    values, _ = numeric_values(frame[column])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {}
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    figures = {
+        "column": column,
+        "p50_ms": float(p50),
+        "p95_ms": float(p95),
+        "p99_ms": float(p99),
+        "mean_ms": float(values.mean()),
+    }
+    if timestamp is not None and timestamp in frame:
+        times = pd.to_datetime(frame[timestamp], errors="coerce", utc=True).dropna()
+        span = (times.max() - times.min()).total_seconds() if len(times) > 1 else 0
+        if span > 0:
+            figures["throughput_rows_per_s"] = float(len(times) / span)
+    return figures
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of the frame's contents (pandas' row hashes) and column names and dtypes."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+    row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    digest.update(row_hashes.tobytes())
+    return digest.hexdigest()
+
+
+def _git_commit() -> str | None:
+    state = git_state(Path.cwd())
+    return None if state is None else state["commit"]

@@ -1,0 +1,191 @@
+"""Mergeable profiles: exact parts exact, sketches within their bounds, JSON round trip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import monitorkit as mk
+from monitorkit.errors import ColumnSpecError, DataSourceError, ReportFormatError
+from monitorkit.profiles import KLL_RANK_ERROR, MAX_EXACT_CATEGORIES, Profile
+
+
+@pytest.fixture(scope="module")
+def retail():
+    return mk.datasets.load_scenario("corrupted_inputs", n_rows=30_000)
+
+
+def _exact_parts(p: Profile) -> dict:
+    parts = {}
+    for name, column in p.columns.items():
+        if column.kind == "numeric":
+            parts[name] = (
+                column.count,
+                column.missing,
+                column.invalid,
+                column.minimum,
+                column.maximum,
+            )
+        else:
+            parts[name] = (column.count, column.missing, dict(column.counts))
+    return parts
+
+
+def test_counts_min_max_mean_and_variance_are_exact(retail):
+    reference = retail.reference
+    p = mk.profile(reference)
+    ages = reference["customer_age"]
+    column = p["customer_age"]
+    assert (column.count, column.missing) == (ages.notna().sum(), ages.isna().sum())
+    assert (column.minimum, column.maximum) == (ages.min(), ages.max())
+    assert column.mean == pytest.approx(ages.mean(), rel=1e-12)
+    assert column.variance == pytest.approx(ages.var(ddof=1), rel=1e-10)
+    device = p["device"]
+    assert device.counts == reference["device"].value_counts().to_dict()
+    assert p.rows == len(reference)
+    assert "request_id" not in p.columns and "timestamp" not in p.columns
+
+
+def test_quantiles_are_within_the_kll_rank_error(retail):
+    values = retail.reference["latency_ms"].to_numpy()
+    column = mk.profile(retail.reference)["latency_ms"]
+    ranks = np.linspace(0.01, 0.99, 99)
+    estimates = column.quantiles(ranks)
+    true_ranks = np.searchsorted(np.sort(values), estimates, side="right") / values.size
+    assert np.max(np.abs(true_ranks - ranks)) <= KLL_RANK_ERROR + 1 / values.size
+    grid = np.quantile(values, ranks)
+    assert np.max(np.abs(column.cdf(grid) - ranks)) <= KLL_RANK_ERROR + 0.01
+
+
+def test_merging_parts_equals_profiling_the_whole(retail):
+    reference = retail.reference
+    whole = mk.profile(reference)
+    parts = [
+        mk.profile(reference.iloc[i : i + 7_000], spec=whole.spec)
+        for i in range(0, len(reference), 7_000)
+    ]
+    merged = mk.merge_profiles(parts)
+    assert _exact_parts(merged) == _exact_parts(whole)
+    for name, column in whole.columns.items():
+        if column.kind == "numeric" and column.count:
+            assert merged[name].mean == pytest.approx(column.mean, rel=1e-12)
+            assert merged[name].variance == pytest.approx(column.variance, rel=1e-9)
+            assert abs(
+                merged[name].quantiles(np.array([0.5]))[0] - column.quantiles(np.array([0.5]))[0]
+            ) <= np.ptp(column.quantiles(np.array([0.5 - KLL_RANK_ERROR, 0.5 + KLL_RANK_ERROR])))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(
+            st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.none()), min_size=1, max_size=40
+        ),
+        min_size=3,
+        max_size=3,
+    ),
+    labels=st.lists(st.sampled_from(["a", "b", "c", None]), min_size=3, max_size=3),
+)
+def test_merge_is_associative_and_commutative(chunks, labels):
+    frames = [
+        pd.DataFrame(
+            {"x": pd.array(chunk, dtype="Float64").astype(float), "c": [label] * len(chunk)}
+        )
+        for chunk, label in zip(chunks, labels)
+    ]
+    spec = mk.ColumnSpec(numerical=["x"], categorical=["c"])
+    resolved = spec.resolve(pd.concat(frames, ignore_index=True))
+    a, b, c = (mk.profile(f, spec=resolved) for f in frames)
+    left, right = a.merge(b).merge(c), a.merge(b.merge(c))
+    swapped = c.merge(a).merge(b)
+    for other in (right, swapped):
+        assert _exact_parts(left) == _exact_parts(other)
+        assert left["x"].mean == pytest.approx(other["x"].mean, rel=1e-9, abs=1e-6)
+        assert left["x"].m2 == pytest.approx(other["x"].m2, rel=1e-7, abs=1e-3)
+    assert left.rows == sum(len(f) for f in frames)
+
+
+def test_categorical_counts_switch_to_the_frequent_items_sketch_past_the_limit():
+    n = MAX_EXACT_CATEGORIES + 5_000
+    heavy = ["popular"] * 20_000
+    frame = pd.DataFrame({"c": [f"v{i}" for i in range(n)] + heavy})
+    p = mk.profile(frame, spec=mk.ColumnSpec(categorical=["c"]), batch_rows=8_000)
+    column = p["c"]
+    assert not column.exact
+    assert column.category_counts()["popular"] == pytest.approx(20_000, rel=0.01)
+    assert column.distinct == pytest.approx(n + 1, rel=0.05)
+    assert column.count == n + 20_000
+
+
+def test_json_round_trip_and_clear_errors(retail, tmp_path):
+    p = mk.profile(retail.reference)
+    again = Profile.from_dict(json.loads(p.to_json()))
+    assert _exact_parts(again) == _exact_parts(p)
+    assert again["score"].quantiles(np.array([0.9]))[0] == p["score"].quantiles(np.array([0.9]))[0]
+    data = json.loads(p.to_json())
+    data["schema_version"] = 2
+    with pytest.raises(ReportFormatError, match="schema_version 2.*newer monitorkit"):
+        Profile.from_dict(data)
+    data["schema_version"] = 1
+    del data["columns"]["score"]["kll"]
+    with pytest.raises(ReportFormatError, match="corrupt"):
+        Profile.from_dict(data)
+
+
+def test_profiles_of_different_tables_do_not_merge(retail):
+    a = mk.profile(retail.reference)
+    b = mk.profile(retail.reference.drop(columns=["device"]).assign(device=1.0))
+    with pytest.raises(ColumnSpecError, match="retyped: 'device' \\(categorical.*numeric"):
+        a.merge(b)
+    with pytest.raises(ColumnSpecError, match="missing from current: 'score'"):
+        a.check_matches(retail.current.drop(columns=["score"]))
+
+
+def test_files_are_read_in_batches(tmp_path, retail):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for i in range(3):
+        retail.reference.iloc[i * 10_000 : (i + 1) * 10_000].to_parquet(folder / f"{i}.parquet")
+    retail.reference.to_csv(tmp_path / "all.csv", index=False)
+    whole = mk.profile(retail.reference)
+    for source in (folder, str(folder / "*.parquet"), tmp_path / "all.csv"):
+        p = mk.profile(source, spec=whole.spec, batch_rows=4_000, progress=False)
+        assert p.rows == len(retail.reference)
+        assert p["device"].counts == whole["device"].counts
+        assert p["score"].count == whole["score"].count
+    with pytest.raises(DataSourceError, match="no parquet files match"):
+        mk.profile(str(tmp_path / "nothing-*.parquet"))
+    with pytest.raises(DataSourceError, match="no such file"):
+        mk.profile(tmp_path / "missing.parquet")
+
+
+@pytest.mark.parametrize("name", mk.datasets.SCENARIOS)
+def test_drift_from_profiles_agrees_with_the_exact_report(name):
+    scenario = mk.datasets.load_scenario(name, n_rows=20_000)
+    exact = mk.DriftReport(scenario.reference, scenario.current, multivariate=False)
+    sketched = mk.DriftReport(mk.profile(scenario.reference), scenario.current)
+    assert set(sketched.drifted_columns) == set(exact.drifted_columns)
+    for column in sketched.columns:
+        if column.skipped is None:
+            exact_effect = exact[column.column].effect_size
+            tolerance = 2 * KLL_RANK_ERROR if column.kind == "numeric" else 1e-12
+            assert abs(column.effect_size - exact_effect) <= tolerance, column.column
+    assert sketched.result.multivariate.skipped
+
+
+def test_profile_versus_profile_and_windows():
+    scenario = mk.datasets.load_scenario("seasonal_retail", n_rows=10_000)
+    reference = mk.profile(scenario.reference)
+    both = mk.DriftReport(reference, mk.profile(scenario.current, spec=reference.spec))
+    assert "temperature_c" in both.drifted_columns
+    windowed = mk.DriftReport(reference, scenario.current, by="1W")
+    assert windowed.first_drifted_window("temperature_c") == mk.DriftReport(
+        scenario.reference, scenario.current, by="1W"
+    ).first_drifted_window("temperature_c")
+    with pytest.raises(mk.errors.InputError, match="needs the raw values"):
+        mk.DriftReport(reference, scenario.current, method={"numeric": "anderson"})
