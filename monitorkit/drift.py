@@ -886,7 +886,7 @@ def _prepare(info, reference: pd.DataFrame, current: pd.DataFrame) -> _Prepared:
         current_missing=int(cur_values.isna().sum()),
     )
     if info.role == "timestamp":
-        prepared.skipped = "the timestamp: drift over time is shown with by="
+        prepared.skipped = "the time of each row, used to cut windows (by=), not compared"
         return prepared
     if info.kind not in TESTED_KINDS:
         prepared.skipped = {

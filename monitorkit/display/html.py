@@ -149,13 +149,19 @@ def drift_table(report: Any) -> str:
     )
     rows = [_drift_row(c) for c in tested]
     visible, hidden = rows[:VISIBLE_ROWS], rows[VISIBLE_ROWS:]
-    table = f'<table class="mk-table">{header}{"".join(visible)}</table>'
+    table = scrollable(f'<table class="mk-table">{header}{"".join(visible)}</table>')
     if hidden:
         table += (
             f"<details><summary>Show {len(hidden)} more columns</summary>"
-            f'<table class="mk-table">{header}{"".join(hidden)}</table></details>'
+            + scrollable(f'<table class="mk-table">{header}{"".join(hidden)}</table>')
+            + "</details>"
         )
     return table
+
+
+def scrollable(table: str) -> str:
+    """A wide table scrolls sideways instead of being cut off in narrow notebooks."""
+    return f'<div class="mk-scroll">{table}</div>'
 
 
 def _drift_row(c: Any) -> str:
@@ -230,7 +236,7 @@ def _over_time(report: Any, *, plots: bool) -> str:
         "highlighted: flagged as drifted. The last column is the PCA reconstruction error of "
         "all features together.</p>"
     )
-    table = f'<table class="mk-table mk-heat">{header}{"".join(rows)}</table>'
+    table = scrollable(f'<table class="mk-table mk-heat">{header}{"".join(rows)}</table>')
     picture = ""
     if plots:
         from monitorkit.display.plots import figure_to_png, plot_over_time
@@ -253,7 +259,8 @@ def _multivariate(report: Any) -> str:
                 f"<p>{severity_pill(m.severity)} PCA reconstruction error of current "
                 f"<strong>{fmt.number(m.current_error)}</strong>; expected "
                 f"{fmt.number(m.lower)} to {fmt.number(m.upper)} from the reference "
-                f"({m.n_components} components keep {fmt.percent(m.variance_kept, 0)} of the "
+                f"({m.n_components} component{'s' if m.n_components != 1 else ''} keep"
+                f"{'s' if m.n_components == 1 else ''} {fmt.percent(m.variance_kept, 0)} of the "
                 f"variance of {len(m.columns)} numeric features). A higher error means the "
                 "features no longer relate to each other as they did.</p>"
             )

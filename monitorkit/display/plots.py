@@ -169,6 +169,10 @@ def plot_over_time(report: Any, columns: Sequence[str] | None = None, ax: Any = 
     return figure
 
 
+def _tick_label(label: str, width: int = 24) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
 def _short_window(label: str) -> str:
     return label.split("/")[0][:16]
 
@@ -184,5 +188,5 @@ def figure_to_png(figure: Any) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format="png", bbox_inches="tight")
     return buffer.getvalue()

@@ -33,7 +33,9 @@ CSS = """
 .mk-report { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
   font-size: 13px; color: #1f2328; line-height: 1.45; max-width: 1100px; }
 .mk-report h3 { font-size: 15px; margin: 18px 0 6px; }
-.mk-report .mk-banner { display: flex; align-items: baseline; gap: 12px; padding: 10px 14px;
+.mk-report .mk-scroll { overflow-x: auto; max-width: 100%; }
+.mk-report .mk-banner { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 12px;
+  padding: 10px 14px;
   border-left: 6px solid; border-radius: 4px; margin: 4px 0 10px; }
 .mk-report .mk-banner .mk-label { font-weight: 700; letter-spacing: .04em; }
 .mk-report .mk-banner .mk-verdict { font-size: 14px; }
@@ -45,6 +47,7 @@ CSS = """
   border-bottom: 1px solid #d0d7de; padding: 4px 8px; white-space: nowrap; }
 .mk-report .mk-table td { padding: 3px 8px; border-bottom: 1px solid #eaeef2;
   vertical-align: middle; text-align: left; }
+.mk-report .mk-table th.mk-num { text-align: right; }
 .mk-report .mk-table td.mk-num { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; }
 .mk-report .mk-table tr.mk-drifted td { background: #fffdf5; }

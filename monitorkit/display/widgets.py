@@ -99,15 +99,21 @@ class DriftExplorer:
 
     def _show_window(self) -> None:
         window = next(x for x in self.report.result.windows if x.window == self.window.value)
+        order = sorted(
+            range(len(window.columns)),
+            key=lambda i: -(window.effect_size[i] if window.effect_size[i] is not None else -1),
+        )
         rows = "".join(
-            f"<tr><td><code>{escape(column)}</code></td>"
+            f"<tr><td><code>{escape(window.columns[i])}</code></td>"
             f'<td class="mk-num">{fmt.number(window.effect_size[i], 2)}</td>'
             f'<td class="mk-num">{fmt.p_value(window.p_value[i])}</td>'
-            f"<td>{'drifted' if window.drifted[i] else ''}</td></tr>"
-            for i, column in enumerate(window.columns)
+            f"<td>{severity_pill('warning') if window.drifted[i] else ''}</td></tr>"
+            for i in order
         )
+        flagged = sum(window.drifted)
         self.window_table.value = fragment(
-            f"<p>{window.rows:,} rows in {escape(window.window)}</p>"
-            '<table class="mk-table"><tr><th>column</th><th>effect</th><th>p-value</th>'
-            f"<th></th></tr>{rows}</table>"
+            f"<p><strong>{escape(window.window)}</strong>: {window.rows:,} rows, "
+            f"{flagged} column{'s' if flagged != 1 else ''} drifted</p>"
+            '<table class="mk-table"><tr><th>column</th><th class="mk-num">effect</th>'
+            f'<th class="mk-num">p-value</th><th>drifted</th></tr>{rows}</table>'
         )

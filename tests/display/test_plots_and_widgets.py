@@ -97,7 +97,7 @@ def test_window_slider_shows_that_windows_flags(report):
     early = explorer.window_table.value
     explorer.window.value = explorer.window.options[-2]
     late = explorer.window_table.value
-    assert early.count("drifted") < late.count("drifted")
+    assert early.count("WARNING") < late.count("WARNING")
 
 
 def test_report_without_windows_has_no_time_tab():
