@@ -48,11 +48,12 @@ values that they behave as identifiers, and columns present on one side only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -676,7 +677,7 @@ def compute_drift(
     chosen = _choose_columns(resolved, columns, reference, current)
     workers = n_jobs or os.cpu_count() or 1
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with _quiet_statistics(), ThreadPoolExecutor(max_workers=workers) as pool:
         prepared = list(pool.map(lambda info: _prepare(info, reference, current), chosen))
         tested = [p for p in prepared if p.skipped is None]
         rule = replace(rule, n_tests=2 * len(tested))
@@ -825,6 +826,19 @@ def _drift_from_profile(
         windows=windows,
         by=None if by is None else str(by),
     )
+
+
+@contextlib.contextmanager
+def _quiet_statistics() -> Iterator[None]:
+    """Silence notices the report already carries (NaN statistics, scipy's capped p-values).
+
+    Set once around the thread pool: ``warnings.catch_warnings`` inside worker threads is not
+    thread-safe, so filters set there could be undone by another thread mid-computation.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateStatisticWarning)
+        warnings.filterwarnings("ignore", message=r"p-value (capped|floored)", category=UserWarning)
+        yield
 
 
 def _rank(result: ColumnDrift) -> tuple:
