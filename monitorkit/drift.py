@@ -189,7 +189,9 @@ class MultivariateDrift:
     Numeric and boolean feature columns are standardised with the reference mean and standard
     deviation (missing values set to the reference mean, i.e. 0); a PCA keeping enough
     components to explain ``variance_kept`` (65%) of the reference variance is fitted on half
-    of the reference rows (chosen at random, seeded). The reconstruction error of a row is the
+    of the reference rows (chosen at random, seeded). Past 200,000 reference and 100,000
+    current rows, a seeded random sample of that many rows is used: the mean error of 100,000
+    rows is already far more precise than the band it is judged against. The reconstruction error of a row is the
     Euclidean norm of what the components cannot express. The expected error and its
     variability come from the *other* half of the reference cut into chunks of the current's
     size (at most 10 000 rows, at least 5 chunks); drifted when the current mean error is
@@ -693,11 +695,13 @@ def compute_drift(
     results.sort(key=_rank)
     multivariate_result = None
     if multivariate:
-        multivariate_result, current_errors, holdout_errors = _multivariate(
+        multivariate_result, current_errors, current_rows, holdout_errors = _multivariate(
             reference, current, prepared
         )
         if window_labels is not None and current_errors is not None:
-            windows = _multivariate_windows(windows, window_labels, current_errors, holdout_errors)
+            windows = _multivariate_windows(
+                windows, window_labels, current_errors, current_rows, holdout_errors
+            )
     domain_result = None
     if domain_classifier:
         from monitorkit._domain import domain_classifier_drift
@@ -1313,13 +1317,25 @@ def _windows(
 # --------------------------------------------------------------------------------------------
 
 _PCA_VARIANCE = 0.65
-_PCA_MAX_FIT_ROWS = 200_000
+_PCA_MAX_ROWS = 100_000  # rows of current (and twice that of reference) the check uses
 _PCA_MIN_ROWS = 100
 
 
+def _multivariate_rows(n: int, limit: int, seed: int) -> np.ndarray:
+    """Sorted row positions: all rows up to ``limit``, else a seeded random sample."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+
+
 def _multivariate_inputs(
-    reference: pd.DataFrame, current: pd.DataFrame, prepared: list[_Prepared]
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    prepared: list[_Prepared],
+    reference_rows: np.ndarray,
+    current_rows: np.ndarray,
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Standardised feature matrices of the chosen reference and current rows."""
     usable = [
         p
         for p in prepared
@@ -1329,26 +1345,30 @@ def _multivariate_inputs(
         and p.column in reference.columns
         and p.column in current.columns
     ]
-    columns, ref_blocks, cur_blocks = [], [], []
+    columns = []
+    ref_matrix = np.empty((reference_rows.size, len(usable)))
+    cur_matrix = np.empty((current_rows.size, len(usable)))
     for p in usable:
+        ref_values = reference[p.column].iloc[reference_rows]
         if p.kind == "numeric":
-            ref_array, _ = numeric_values(reference[p.column])
-            cur_array = p.current_values
+            ref_array, _ = numeric_values(ref_values)
+            cur_array = p.current_values[current_rows]
         else:
-            ref_array = _boolean_floats(reference[p.column])
-            cur_array = _boolean_floats(current[p.column])
-        ref_array = np.where(np.isfinite(ref_array), ref_array, np.nan)
-        cur_array = np.where(np.isfinite(cur_array), cur_array, np.nan)
-        mean = np.nanmean(ref_array) if np.isfinite(ref_array).any() else np.nan
-        sd = np.nanstd(ref_array) if np.isfinite(ref_array).any() else np.nan
+            ref_array = _boolean_floats(ref_values)
+            cur_array = _boolean_floats(current[p.column].iloc[current_rows])
+        ref_finite = np.isfinite(ref_array)
+        if not ref_finite.any():
+            continue
+        mean = ref_array[ref_finite].mean()
+        sd = ref_array[ref_finite].std()
         if not np.isfinite(sd) or sd == 0:
             continue
+        i = len(columns)
         columns.append(p.column)
-        ref_blocks.append(np.nan_to_num((ref_array - mean) / sd, nan=0.0))
-        cur_blocks.append(np.nan_to_num((cur_array - mean) / sd, nan=0.0))
-    if not columns:
-        return [], np.empty((len(reference), 0)), np.empty((len(current), 0))
-    return columns, np.column_stack(ref_blocks), np.column_stack(cur_blocks)
+        # Standardised with the reference's mean and sd; missing and infinite values at 0.
+        ref_matrix[:, i] = np.where(ref_finite, (ref_array - mean) / sd, 0.0)
+        cur_matrix[:, i] = np.where(np.isfinite(cur_array), (cur_array - mean) / sd, 0.0)
+    return columns, ref_matrix[:, : len(columns)], cur_matrix[:, : len(columns)]
 
 
 def _boolean_floats(values: pd.Series) -> np.ndarray:
@@ -1396,11 +1416,16 @@ def _multivariate(
     reference: pd.DataFrame,
     current: pd.DataFrame,
     prepared: list[_Prepared],
-) -> tuple[MultivariateDrift, np.ndarray | None, np.ndarray | None]:
-    """The overall result, and the per-row errors of current and of the held-out reference."""
-    columns, ref_matrix, cur_matrix = _multivariate_inputs(reference, current, prepared)
+) -> tuple[MultivariateDrift, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """The overall result; the per-row errors of (sampled) current rows and their positions;
+    the errors of the held-out reference rows."""
+    reference_rows = _multivariate_rows(len(reference), 2 * _PCA_MAX_ROWS, seed=0)
+    current_rows = _multivariate_rows(len(current), _PCA_MAX_ROWS, seed=1)
+    columns, ref_matrix, cur_matrix = _multivariate_inputs(
+        reference, current, prepared, reference_rows, current_rows
+    )
 
-    def skipped(reason: str) -> tuple[MultivariateDrift, None, None]:
+    def skipped(reason: str):
         nan = float("nan")
         result = MultivariateDrift(
             columns=tuple(columns),
@@ -1415,18 +1440,18 @@ def _multivariate(
             severity="ok",
             skipped=reason,
         )
-        return result, None, None
+        return result, None, None, None
 
     if len(columns) < 2:
         return skipped("needs at least 2 numeric or boolean feature columns that vary")
     if len(reference) < 2 * _PCA_MIN_ROWS:
         return skipped(f"needs at least {2 * _PCA_MIN_ROWS} reference rows")
-    order = np.random.default_rng(0).permutation(len(reference))
+    order = np.random.default_rng(0).permutation(len(ref_matrix))
     half = len(order) // 2
-    model = _fit_pca(ref_matrix[order[:half][:_PCA_MAX_FIT_ROWS]])
+    model = _fit_pca(ref_matrix[order[:half]])
     holdout_errors = _reconstruction_error(model, ref_matrix[order[half:]])
     current_errors = _reconstruction_error(model, cur_matrix)
-    centre, lower, upper = _error_band(holdout_errors, len(current))
+    centre, lower, upper = _error_band(holdout_errors, len(current_rows))
     current_error = float(current_errors.mean())
     drifted = not (lower <= current_error <= upper)
     relative = abs(current_error - centre) / centre if centre > 0 else 0.0
@@ -1443,21 +1468,24 @@ def _multivariate(
         drifted=bool(drifted),
         severity=severity,
     )
-    return result, current_errors, holdout_errors
+    return result, current_errors, current_rows, holdout_errors
 
 
 def _multivariate_windows(
     windows: tuple[WindowDrift, ...],
     labels: pd.Series,
     current_errors: np.ndarray,
+    current_rows: np.ndarray,
     holdout_errors: np.ndarray,
 ) -> tuple[WindowDrift, ...]:
     """Add each window's mean reconstruction error, judged against a band for its size."""
-    by_window = pd.Series(current_errors).groupby(labels.to_numpy()).mean()
+    window_of_row = labels.to_numpy()[current_rows]
+    grouped = pd.Series(current_errors).groupby(window_of_row)
+    means, sizes = grouped.mean(), grouped.size()
     updated = []
     for w in windows:
-        error = float(by_window.get(w.window, float("nan")))
-        _, lower, upper = _error_band(holdout_errors, w.rows)
+        error = float(means.get(w.window, float("nan")))
+        _, lower, upper = _error_band(holdout_errors, int(sizes.get(w.window, w.rows)))
         updated.append(
             replace(w, multivariate_error=error, multivariate_drifted=not lower <= error <= upper)
         )

@@ -598,7 +598,8 @@ def infer_kind(values: pd.Series) -> tuple[str, str]:
 
     sample = values.dropna()
     if len(sample) > _INFERENCE_SAMPLE:
-        sample = sample.sample(_INFERENCE_SAMPLE, random_state=0)
+        rows = np.random.default_rng(0).choice(len(sample), _INFERENCE_SAMPLE, replace=False)
+        sample = sample.iloc[np.sort(rows)]
     if len(sample) == 0:
         if pd.api.types.is_numeric_dtype(dtype):
             return "numeric", "numeric dtype (all values missing)"
@@ -731,4 +732,6 @@ def category_labels(values: pd.Series, kind: str = "categorical") -> pd.Series:
             truthy = lowered.isin(["true", "yes", "t", "y", "1"])
             mapped = truthy.where(values.notna(), other=pd.NA)
         values = mapped
+    if isinstance(values.dtype, pd.StringDtype):
+        return values  # already strings: no copy
     return values.astype("string")
