@@ -189,14 +189,14 @@ class MultivariateDrift:
     Numeric and boolean feature columns are standardised with the reference mean and standard
     deviation (missing values set to the reference mean, i.e. 0); a PCA keeping enough
     components to explain ``variance_kept`` (65%) of the reference variance is fitted on half
-    of the reference rows (chosen at random, seeded). Past 200,000 reference and 100,000
-    current rows, a seeded random sample of that many rows is used: the mean error of 100,000
-    rows is already far more precise than the band it is judged against. The reconstruction error of a row is the
+    of the reference rows (chosen at random, seeded). The reconstruction error of a row is the
     Euclidean norm of what the components cannot express. The expected error and its
     variability come from the *other* half of the reference cut into chunks of the current's
     size (at most 10 000 rows, at least 5 chunks); drifted when the current mean error is
     outside ``mean ± 3 sd`` of the chunks' mean errors. A changed correlation between features
-    raises the error even when every single column looks unchanged.
+    raises the error even when every single column looks unchanged. Past 200,000 reference and
+    100,000 current rows a seeded random sample of that many rows is used: the mean error of
+    100,000 rows is far more precise than the band it is judged against.
     """
 
     columns: tuple[str, ...]
@@ -633,8 +633,8 @@ class _Prepared:
     reference_invalid: int = 0
     current_invalid: int = 0
     reference_sorted: np.ndarray | None = None  # numeric
-    current_values: np.ndarray | None = None  # numeric, finite, unsorted (for windows)
-    current_finite: np.ndarray | None = None  # numeric: mask of finite values in current
+    current_values: np.ndarray | None = None  # numeric, in row order: kept only for by=
+    current_sorted: np.ndarray | None = None  # numeric, finite, sorted
     categories: pd.Index | None = None  # categorical: labels, reference first
     reference_counts: np.ndarray | None = None
     current_codes: np.ndarray | None = None  # categorical: code per current row, -1 missing
@@ -680,7 +680,9 @@ def compute_drift(
     workers = n_jobs or os.cpu_count() or 1
 
     with _quiet_statistics(), ThreadPoolExecutor(max_workers=workers) as pool:
-        prepared = list(pool.map(lambda info: _prepare(info, reference, current), chosen))
+        prepared = list(
+            pool.map(lambda info: _prepare(info, reference, current, by is not None), chosen)
+        )
         tested = [p for p in prepared if p.skipped is None]
         rule = replace(rule, n_tests=2 * len(tested))
         methods = {p.column: _method_for(p, method, threshold) for p in prepared}
@@ -879,7 +881,9 @@ def _choose_columns(
     return list(resolved.columns)
 
 
-def _prepare(info, reference: pd.DataFrame, current: pd.DataFrame) -> _Prepared:
+def _prepare(
+    info, reference: pd.DataFrame, current: pd.DataFrame, keep_current: bool = False
+) -> _Prepared:
     name = info.name
     for frame, side, other in ((reference, "reference", "current"), (current, "current", "")):
         if name not in frame.columns:
@@ -919,21 +923,25 @@ def _prepare(info, reference: pd.DataFrame, current: pd.DataFrame) -> _Prepared:
         prepared.skipped = "all values missing on both sides"
         return prepared
     if info.kind == "numeric":
-        _prepare_numeric(prepared, ref_values, cur_values)
+        _prepare_numeric(prepared, ref_values, cur_values, keep_current)
     else:
         _prepare_categorical(prepared, ref_values, cur_values, info.kind)
     return prepared
 
 
-def _prepare_numeric(prepared: _Prepared, ref_values: pd.Series, cur_values: pd.Series) -> None:
+def _prepare_numeric(
+    prepared: _Prepared, ref_values: pd.Series, cur_values: pd.Series, keep_current: bool
+) -> None:
+    """Sorted finite values of both sides (and current in row order when windows need it)."""
     ref_array, prepared.reference_invalid = numeric_values(ref_values)
     cur_array, prepared.current_invalid = numeric_values(cur_values)
     prepared.reference_sorted = stats.prepare_numeric(ref_array)
-    finite = np.isfinite(cur_array)
-    prepared.current_finite = finite
-    prepared.current_values = cur_array
-    current_sorted = np.sort(cur_array[finite])
-    prepared.extras["current_sorted"] = current_sorted
+    del ref_array
+    current_sorted = stats.prepare_numeric(cur_array)
+    if keep_current:
+        prepared.current_values = cur_array  # windows need the values in row order
+    del cur_array
+    prepared.current_sorted = current_sorted
     ref_sorted = prepared.reference_sorted
     if (
         ref_sorted.size
@@ -1123,7 +1131,7 @@ def _column_result(
         )
     if prepared.kind == "numeric":
         reference_sorted = prepared.reference_sorted
-        current_sorted = prepared.extras["current_sorted"]
+        current_sorted = prepared.current_sorted
         result, effect = _run_method(prepared, method, reference_sorted, current_sorted, None, None)
         counts = (int(reference_sorted.size), int(current_sorted.size))
         distribution = _numeric_distribution(reference_sorted, current_sorted)
@@ -1352,7 +1360,7 @@ def _multivariate_inputs(
         ref_values = reference[p.column].iloc[reference_rows]
         if p.kind == "numeric":
             ref_array, _ = numeric_values(ref_values)
-            cur_array = p.current_values[current_rows]
+            cur_array, _ = numeric_values(current[p.column].iloc[current_rows])
         else:
             ref_array = _boolean_floats(ref_values)
             cur_array = _boolean_floats(current[p.column].iloc[current_rows])
