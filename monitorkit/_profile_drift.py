@@ -76,7 +76,13 @@ def compare_column(
     rule: Any,
 ):
     """The unjudged :class:`~monitorkit.drift.ColumnDrift` of one profiled column."""
-    from monitorkit.drift import ColumnDrift, Distribution, judge_column
+    from monitorkit.drift import (
+        ColumnDrift,
+        Distribution,
+        _float,
+        judge_column,
+        missing_rate_p_value,
+    )
 
     kind = reference.kind
     default = method is None and threshold is None
@@ -113,7 +119,9 @@ def compare_column(
             unseen = int(
                 sum(1 for c in current.category_counts() if c not in reference.category_counts())
             )
-    missing_p = _missing_p_value(reference, current)
+    missing_p = missing_rate_p_value(
+        reference.missing, reference.rows, current.missing, current.rows
+    )
     column = ColumnDrift(
         column=name,
         kind=kind,
@@ -138,20 +146,6 @@ def compare_column(
         values_drifted=False if default else bool(spec.is_drift(result, threshold)),
     )
     return judge_column(column, rule)
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _missing_p_value(reference: Any, current: Any) -> float | None:
-    if reference.missing == current.missing == 0:
-        return None
-    counts_ref = np.array([reference.rows - reference.missing, reference.missing])
-    counts_cur = np.array([current.rows - current.missing, current.missing])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.DegenerateStatisticWarning)
-        return _float(stats.categorical.z(counts_ref, counts_cur).p_value)
 
 
 def _numeric_distribution(reference: NumericProfile, current: NumericProfile) -> dict:

@@ -1051,13 +1051,14 @@ def _values_drifted(p_value: float | None, effect: float | None, rule: DecisionR
     return bool(p_value < rule.p_threshold and effect >= rule.min_effect)
 
 
-def _missing_p_value(prepared: _Prepared) -> float | None:
+def missing_rate_p_value(
+    reference_missing: int, reference_rows: int, current_missing: int, current_rows: int
+) -> float | None:
     """Two-proportion z-test of the missing rates (None when nothing is missing)."""
-    reference_missing, current_missing = prepared.reference_missing, prepared.current_missing
     if reference_missing == current_missing == 0:
         return None
-    counts_ref = np.array([prepared.reference_rows - reference_missing, reference_missing])
-    counts_cur = np.array([prepared.current_rows - current_missing, current_missing])
+    counts_ref = np.array([reference_rows - reference_missing, reference_missing])
+    counts_cur = np.array([current_rows - current_missing, current_missing])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.DegenerateStatisticWarning)
         return _float(stats.categorical.z(counts_ref, counts_cur).p_value)
@@ -1156,7 +1157,12 @@ def _column_result(
         effect_size=_float(effect),
         reference_count=counts[0],
         current_count=counts[1],
-        missing_p_value=_missing_p_value(prepared),
+        missing_p_value=missing_rate_p_value(
+            prepared.reference_missing,
+            prepared.reference_rows,
+            prepared.current_missing,
+            prepared.current_rows,
+        ),
         unseen_categories=unseen,
         decision="rule" if default_rule else "method",
         values_drifted=False if default_rule else bool(method.is_drift(result, threshold)),
