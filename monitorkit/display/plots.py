@@ -89,7 +89,8 @@ def plot_column(report: Any, column: str, ax: Any = None):
             )
             unseen = _unseen_labels(result)
             ax.set_yticks(
-                positions, [f"{label}  (new)" if label in unseen else label for label in labels]
+                positions,
+                [_tick_label(label) + ("  (new)" if label in unseen else "") for label in labels],
             )
             ax.invert_yaxis()
             ax.set_xlabel("share of rows")

@@ -104,3 +104,13 @@ def test_report_without_windows_has_no_time_tab():
     frame = pd.DataFrame({"x": np.arange(300.0), "y": np.arange(300.0) % 7})
     explorer = DriftExplorer(mk.DriftReport(frame, frame))
     assert explorer.tabs.titles == ("Overview", "Columns") and explorer.window is None
+
+
+def test_long_category_labels_are_shortened_on_the_axis():
+    long_label = "a category label far longer than any axis should show"
+    reference = pd.DataFrame({"c": ["a", long_label] * 200})
+    current = pd.DataFrame({"c": ["a", long_label, long_label] * 150})
+    figure = mk.DriftReport(reference, current).plot("c")
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert long_label not in labels
+    assert any(label.startswith("a category label") and label.endswith("…") for label in labels)
