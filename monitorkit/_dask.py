@@ -16,14 +16,20 @@ from monitorkit.profiles import Profile, profile_frame
 from monitorkit.schema import ColumnSpec, ResolvedSpec, resolve_spec
 
 
-def profile_dask(ddf: Any, spec: ColumnSpec | Mapping[str, Any] | ResolvedSpec | None) -> Profile:
+def profile_dask(
+    ddf: Any,
+    spec: ColumnSpec | Mapping[str, Any] | ResolvedSpec | None,
+    histogram_edges: Mapping[str, Any] | None = None,
+) -> Profile:
     dask = require("dask", "dask", "Profiling a Dask DataFrame")
     if isinstance(spec, ResolvedSpec):
         resolved = spec
     else:
         # Kinds are inferred from the first partition (values) — the same rule as for files.
         resolved = resolve_spec(spec, ddf.get_partition(0).compute(), names=["data"])
-    parts = [dask.delayed(profile_frame)(part, resolved) for part in ddf.to_delayed()]
+    parts = [
+        dask.delayed(profile_frame)(part, resolved, histogram_edges) for part in ddf.to_delayed()
+    ]
     while len(parts) > 1:
         parts = [
             dask.delayed(Profile.merge)(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]

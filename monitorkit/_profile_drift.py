@@ -4,8 +4,9 @@ Numeric columns: the Kolmogorov–Smirnov distance is computed from the two KLL 
 evaluated at 1,001 quantiles of each sketch (the union of both grids), so ``D`` is within
 ``2 × KLL_RANK_ERROR`` (about 0.027) of the exact value; its p-value uses Kolmogorov's limiting
 distribution with the exact counts. Binned methods (``psi``, ``jensen_shannon``,
-``hellinger``, ``kl_div``) use 10 bins at the reference sketch's deciles, with counts from the
-CDFs. Categorical and boolean columns use the exact category counts (or the frequent-items
+``hellinger``, ``kl_div``) use the profiles' exact fixed-edge histograms when both have the
+same edges, else 10 bins at the reference sketch's deciles with counts from the CDFs.
+Categorical and boolean columns use the exact category counts (or the frequent-items
 estimates past 10,000 categories). Missing rates are exact. The same
 :class:`~monitorkit.drift.DecisionRule` and :func:`~monitorkit.drift.judge_column` apply.
 """
@@ -44,7 +45,10 @@ def numeric_ks(reference: NumericProfile, current: NumericProfile) -> stats.Meth
 def binned_counts(
     reference: NumericProfile, current: NumericProfile, n_bins: int = stats.DEFAULT_N_BINS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Counts of both sides in ``n_bins`` bins at the reference sketch's quantiles."""
+    """Counts of both sides: the exact fixed-edge histograms when both have the same edges,
+    else ``n_bins`` bins at the reference sketch's quantiles (counts from the CDFs)."""
+    if reference.edges and reference.edges == current.edges:
+        return np.asarray(reference.histogram, float), np.asarray(current.histogram, float)
     inner = np.unique(reference.quantiles(np.linspace(0, 1, n_bins + 1)[1:-1]))
 
     def counts(side: NumericProfile) -> np.ndarray:

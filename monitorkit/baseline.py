@@ -82,6 +82,7 @@ class Baseline:
         latency: str | None = None,
         sample_rows: int | None = None,
         hash_categories: bool = False,
+        histogram_edges: Mapping[str, Any] | None = None,
         seed: int = 0,
     ) -> Baseline:
         """Capture a baseline from training or validation data.
@@ -101,12 +102,14 @@ class Baseline:
             exact tests and the multivariate check. None (default) keeps no rows.
         hash_categories
             Store categorical values as salted hashes (see the module docstring).
+        histogram_edges
+            Fixed histogram edges per numeric column (see :func:`monitorkit.profile`).
         """
         frame = read_frame(data, name="data")
         resolved = resolve_spec(spec, frame, names=["data"])
         salt = secrets.token_hex(8) if hash_categories else None
         hashed = hash_frame(frame, resolved, salt) if salt else frame
-        baseline_profile = profile_frame(hashed, resolved)
+        baseline_profile = profile_frame(hashed, resolved, histogram_edges)
         latency_column = latency or next((c for c in LATENCY_NAMES if c in frame.columns), None)
         if latency_column is not None and latency_column not in frame.columns:
             raise ColumnSpecError(

@@ -761,7 +761,7 @@ def _drift_from_profile(
             columns=tuple(c for c in reference.spec.columns if c.name in frame.columns),
             spec=reference.spec.spec,
         )
-        current_profile = profile_frame(frame, present)
+        current_profile = profile_frame(frame, present, reference.histogram_edges())
     chosen = list(columns) if columns is not None else None
     if chosen is not None:
         unknown = [c for c in chosen if c not in reference.columns]
@@ -790,7 +790,7 @@ def _drift_from_profile(
             rows = frame.iloc[np.flatnonzero(codes == index)]
             window_results = compare_profiles(
                 reference,
-                profile_frame(rows, present),
+                profile_frame(rows, present, reference.histogram_edges()),
                 method=method,
                 threshold=threshold,
                 rule=rule,

@@ -29,7 +29,7 @@ import glob as globbing
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,8 @@ class NumericProfile:
     m2: float = 0.0  # sum of squared deviations from the mean
     sketch: bytes = b""
     kind: str = "numeric"
+    edges: tuple[float, ...] = ()  # fixed histogram edges, when given (see histogram)
+    histogram: tuple[int, ...] = ()  # exact counts: below edges[0], between edges, above last
 
     @property
     def rows(self) -> int:
@@ -107,14 +109,28 @@ class NumericProfile:
         return ds.kll_doubles_sketch.deserialize(self.sketch)
 
     @classmethod
-    def from_values(cls, values: pd.Series) -> NumericProfile:
+    def from_values(cls, values: pd.Series, edges: Sequence[float] = ()) -> NumericProfile:
+        """Profile one column. ``edges`` (increasing) adds an exact fixed-edge histogram:
+        counts of values ``< edges[0]``, in each ``[edges[i], edges[i+1])``, and ``>=
+        edges[-1]``; profiles merge their histograms only when their edges are equal."""
         array, invalid = numeric_values(values)
         missing = int(values.isna().sum())
         finite = array[np.isfinite(array)]
+        edges = _checked_edges(edges, str(values.name))
+        histogram = ()
+        if edges:
+            bins = np.searchsorted(np.asarray(edges), finite, side="right")
+            histogram = tuple(int(c) for c in np.bincount(bins, minlength=len(edges) + 1))
         ds = _datasketches()
         sketch = ds.kll_doubles_sketch(KLL_K)
         if finite.size == 0:
-            return cls(missing=missing, invalid=invalid, sketch=sketch.serialize())
+            return cls(
+                missing=missing,
+                invalid=invalid,
+                sketch=sketch.serialize(),
+                edges=edges,
+                histogram=histogram,
+            )
         sketch.update(finite)
         mean = float(finite.mean())
         return cls(
@@ -126,9 +142,17 @@ class NumericProfile:
             mean=mean,
             m2=float(((finite - mean) ** 2).sum()),
             sketch=sketch.serialize(),
+            edges=edges,
+            histogram=histogram,
         )
 
     def merge(self, other: NumericProfile) -> NumericProfile:
+        if self.edges != other.edges:
+            raise InputError(
+                "cannot merge numeric profiles with different histogram edges "
+                f"({list(self.edges)[:4]}… vs {list(other.edges)[:4]}…); profile both with the "
+                "same histogram_edges."
+            )
         count = self.count + other.count
         if count == 0:
             mean, m2 = 0.0, 0.0
@@ -147,6 +171,8 @@ class NumericProfile:
             mean=mean,
             m2=m2,
             sketch=sketch.serialize(),
+            edges=self.edges,
+            histogram=tuple(a + b for a, b in zip(self.histogram, other.histogram)),
         )
 
     def cdf(self, points: np.ndarray) -> np.ndarray:
@@ -172,6 +198,8 @@ class NumericProfile:
             "mean": self.mean,
             "m2": self.m2,
             "kll": _encode(self.sketch),
+            "edges": list(self.edges),
+            "histogram": list(self.histogram),
         }
 
     @classmethod
@@ -185,6 +213,8 @@ class NumericProfile:
             mean=float(data["mean"]),
             m2=float(data["m2"]),
             sketch=_decode(data["kll"]),
+            edges=tuple(float(e) for e in data.get("edges", ())),
+            histogram=tuple(int(c) for c in data.get("histogram", ())),
         )
 
 
@@ -360,6 +390,14 @@ class Profile:
         merged = {name: self.columns[name].merge(other.columns[name]) for name in self.columns}
         return Profile(rows=self.rows + other.rows, columns=merged, spec=self.spec)
 
+    def histogram_edges(self) -> dict[str, tuple[float, ...]]:
+        """The fixed histogram edges of the numeric columns that have them."""
+        return {
+            name: column.edges
+            for name, column in self.columns.items()
+            if isinstance(column, NumericProfile) and column.edges
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per column: kind, count, missing, min, max, mean, std, median, distinct."""
         rows = []
@@ -452,8 +490,26 @@ def _column_mismatch(
     return "; ".join(problems)
 
 
-def profile_frame(frame: pd.DataFrame, resolved: ResolvedSpec) -> Profile:
-    """Profile one in-memory DataFrame whose columns are already resolved."""
+def _checked_edges(edges: Sequence[float], column: str) -> tuple[float, ...]:
+    edges = tuple(float(e) for e in edges)
+    if any(not math.isfinite(e) for e in edges) or any(b <= a for a, b in zip(edges, edges[1:])):
+        raise InputError(
+            f"histogram edges of column '{column}' must be finite and strictly increasing; "
+            f"got {list(edges)[:6]}."
+        )
+    return edges
+
+
+def profile_frame(
+    frame: pd.DataFrame,
+    resolved: ResolvedSpec,
+    histogram_edges: Mapping[str, Sequence[float]] | None = None,
+) -> Profile:
+    """Profile one in-memory DataFrame whose columns are already resolved.
+
+    ``histogram_edges`` maps numeric column names to fixed histogram edges (see
+    :meth:`NumericProfile.from_values`)."""
+    histogram_edges = histogram_edges or {}
     columns: dict[str, ColumnProfile] = {}
     for info in resolved.columns:
         if info.kind not in PROFILED_KINDS or info.role in ("id", "timestamp"):
@@ -462,7 +518,8 @@ def profile_frame(frame: pd.DataFrame, resolved: ResolvedSpec) -> Profile:
             continue  # a column missing from this table is reported by whoever compares
         values = frame[info.name]
         if info.kind == "numeric":
-            columns[info.name] = NumericProfile.from_values(values)
+            edges = histogram_edges.get(info.name, ())
+            columns[info.name] = NumericProfile.from_values(values, edges)
         else:
             columns[info.name] = CategoricalProfile.from_values(values, info.kind)
     return Profile(rows=int(len(frame)), columns=columns, spec=resolved)
@@ -492,6 +549,7 @@ def profile(
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
+    histogram_edges: Mapping[str, Sequence[float]] | None = None,
 ) -> Profile:
     """Profile a table of any size.
 
@@ -509,7 +567,11 @@ def profile(
     batch_rows
         Rows per record batch for files.
     progress
-        Show a progress bar on stderr (default: for inputs of more than one batch).
+        Show a progress bar on stderr (default: when stderr is a terminal).
+    histogram_edges
+        Fixed histogram edges per numeric column (``{"age": [18, 30, 50, 70]}``): exact,
+        mergeable counts per bin besides the quantile sketch; drift from profiles uses them
+        for PSI / Jensen–Shannon / Hellinger / KL when both sides have the same edges.
 
     Returns
     -------
@@ -518,12 +580,12 @@ def profile(
     if _is_dask(source):
         from monitorkit._dask import profile_dask
 
-        return profile_dask(source, spec)
+        return profile_dask(source, spec, histogram_edges)
     if isinstance(source, pd.DataFrame) or not isinstance(source, (str, os.PathLike)):
         frame = read_frame(source, name="data")
         resolved = spec if isinstance(spec, ResolvedSpec) else resolve_spec(spec, frame)
         return merge_profiles(
-            profile_frame(frame.iloc[start : start + batch_rows], resolved)
+            profile_frame(frame.iloc[start : start + batch_rows], resolved, histogram_edges)
             for start in range(0, len(frame), batch_rows)
         )
     batches = _file_batches(source, batch_rows)
@@ -532,9 +594,9 @@ def profile(
         raise DataSourceError(f"data: '{source}' holds no rows.")
     check_columns(first, f"'{source}'")
     resolved = spec if isinstance(spec, ResolvedSpec) else resolve_spec(spec, first, names=["data"])
-    total = profile_frame(first, resolved)
+    total = profile_frame(first, resolved, histogram_edges)
     for batch in _progress(batches, progress, str(source)):
-        total = total.merge(profile_frame(batch, resolved))
+        total = total.merge(profile_frame(batch, resolved, histogram_edges))
     return total
 
 

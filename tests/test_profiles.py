@@ -189,3 +189,31 @@ def test_profile_versus_profile_and_windows():
     ).first_drifted_window("temperature_c")
     with pytest.raises(mk.errors.InputError, match="needs the raw values"):
         mk.DriftReport(reference, scenario.current, method={"numeric": "anderson"})
+
+
+def test_fixed_edge_histograms_are_exact_mergeable_and_used_by_drift(retail):
+    edges = {"customer_age": [18, 30, 45, 60, 80], "price_usd": [10.0, 50.0, 100.0]}
+    reference = retail.reference
+    whole = mk.profile(reference, histogram_edges=edges)
+    ages = reference["customer_age"].dropna().to_numpy()
+    expected = np.bincount(np.searchsorted(edges["customer_age"], ages, side="right"), minlength=6)
+    assert whole["customer_age"].histogram == tuple(expected)
+    halves = [
+        mk.profile(reference.iloc[:15_000], spec=whole.spec, histogram_edges=edges),
+        mk.profile(reference.iloc[15_000:], spec=whole.spec, histogram_edges=edges),
+    ]
+    assert mk.merge_profiles(halves)["customer_age"].histogram == whole["customer_age"].histogram
+    assert Profile.from_dict(json.loads(whole.to_json()))["price_usd"] == whole["price_usd"]
+    other = mk.profile(reference, spec=whole.spec, histogram_edges={"customer_age": [0, 50]})
+    with pytest.raises(mk.errors.InputError, match="different histogram edges"):
+        whole.merge(other)
+    with pytest.raises(mk.errors.InputError, match="strictly increasing"):
+        mk.profile(reference, histogram_edges={"customer_age": [30, 18]})
+    # PSI from profiles uses the exact histograms: current is binned on the same edges
+    drift = mk.DriftReport(whole, retail.current, method={"customer_age": "psi"})
+    current_ages = pd.to_numeric(retail.current["customer_age"], errors="coerce").dropna()
+    current_counts = np.bincount(
+        np.searchsorted(edges["customer_age"], current_ages, side="right"), minlength=6
+    )
+    exact = mk.stats.categorical.psi(expected, current_counts)
+    assert drift["customer_age"].statistic == pytest.approx(exact.statistic, rel=1e-12)
