@@ -751,11 +751,16 @@ def _drift_from_profile(
 ) -> DriftResult:
     """Drift against a reference profile (see :mod:`monitorkit._profile_drift`)."""
     from monitorkit._profile_drift import compare_profiles
-    from monitorkit.profiles import Profile, profile_frame
+    from monitorkit.profiles import Profile, profile, profile_frame
 
     current_profile = _reference_profile(current)
     frame = None
-    if not isinstance(current_profile, Profile):
+    if current_profile is None and by is None and isinstance(current, (str, os.PathLike)):
+        # A log on disk (file, folder or glob) is profiled batch by batch: bounded memory.
+        current_profile = profile(
+            current, spec=reference.spec, histogram_edges=reference.histogram_edges()
+        )
+    elif not isinstance(current_profile, Profile):
         frame = read_frame(current, name="current")
         present = ResolvedSpec(
             columns=tuple(c for c in reference.spec.columns if c.name in frame.columns),
