@@ -171,17 +171,9 @@ class Baseline:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Baseline:
         """Read a baseline saved by :meth:`save`; corrupt or newer files raise clearly."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ReportFormatError(f"cannot read baseline '{path}': {exc}") from exc
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ReportFormatError(
-                f"baseline '{path}' is not valid JSON ({exc.msg} at line {exc.lineno}); the file "
-                "is corrupt or truncated — capture it again with Baseline.from_frame."
-            ) from exc
+        from monitorkit.store import read_json_file
+
+        data = read_json_file(path, "baseline", "capture it again with Baseline.from_frame")
         return cls.from_dict(data, source=str(path))
 
     @classmethod

@@ -55,7 +55,7 @@ import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -639,7 +639,7 @@ class _Prepared:
     reference_counts: np.ndarray | None = None
     current_codes: np.ndarray | None = None  # categorical: code per current row, -1 missing
     skipped: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    unseen_categories: int = 0  # categorical: categories in current, not in reference
 
 
 def compute_drift(
@@ -657,11 +657,13 @@ def compute_drift(
     n_jobs: int | None = None,
 ) -> DriftResult:
     """Compute a :class:`DriftResult` (what :class:`DriftReport` holds); see its parameters."""
-    if getattr(reference, "hash_salt", None):
+    reference_profile = _profile_of(reference)
+    if reference_profile is not None and getattr(reference, "hash_salt", None):
         current = reference.prepare_current(current)  # a baseline that stores hashed values
-    reference_profile = _reference_profile(reference)
-    if isinstance(reference_profile, pd.DataFrame):  # a baseline's sample of raw rows
-        reference = reference_profile
+    if reference_profile is not None and isinstance(
+        getattr(reference, "sample", None), pd.DataFrame
+    ):
+        reference = reference.sample  # a baseline that keeps raw rows: exact tests
     elif reference_profile is not None:
         return _drift_from_profile(
             reference_profile,
@@ -724,19 +726,14 @@ def compute_drift(
     )
 
 
-def _reference_profile(reference: Any) -> Any:
-    """The Profile behind a Profile or Baseline reference (a baseline's sample if it keeps one).
-
-    None for raw data.
-    """
+def _profile_of(data: Any) -> Any:
+    """The Profile of a Profile or a Baseline; None for raw data."""
     from monitorkit.profiles import Profile
 
-    if isinstance(reference, Profile):
-        return reference
-    if hasattr(reference, "profile") and isinstance(reference.profile, Profile):
-        sample = getattr(reference, "sample", None)
-        return sample if sample is not None else reference.profile
-    return None
+    if isinstance(data, Profile):
+        return data
+    profile_attribute = getattr(data, "profile", None)
+    return profile_attribute if isinstance(profile_attribute, Profile) else None
 
 
 def _drift_from_profile(
@@ -753,7 +750,7 @@ def _drift_from_profile(
     from monitorkit._profile_drift import compare_profiles
     from monitorkit.profiles import Profile, profile, profile_frame
 
-    current_profile = _reference_profile(current)
+    current_profile = _profile_of(current)
     frame = None
     if current_profile is None and by is None and isinstance(current, (str, os.PathLike)):
         # A log on disk (file, folder or glob) is profiled batch by batch: bounded memory.
@@ -972,7 +969,7 @@ def _prepare_categorical(
     prepared.categories = categories
     prepared.reference_counts = np.bincount(ref_codes[ref_codes >= 0], minlength=len(categories))
     prepared.current_codes = cur_codes
-    prepared.extras["unseen"] = len(categories) - len(ref_uniques)
+    prepared.unseen_categories = len(categories) - len(ref_uniques)
     distinct = len(categories)
     rows = len(ref_values) + len(cur_values)
     if distinct > _MAX_CATEGORIES and distinct > 0.5 * rows:
@@ -1150,7 +1147,7 @@ def _column_result(
         distribution = categorical_distribution(
             prepared.categories, reference_counts, current_counts
         )
-        unseen = int(prepared.extras["unseen"])
+        unseen = prepared.unseen_categories
     unjudged = ColumnDrift(
         **base,
         method=method.name,

@@ -5,17 +5,24 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from monitorkit.errors import ReportFormatError
+from monitorkit.store import read_json_file
 
 
 def _loaders() -> dict[str, Callable[[Mapping[str, Any]], Any]]:
+    from monitorkit.baseline import Baseline
     from monitorkit.drift import DriftReport
     from monitorkit.overview import DataOverview
+    from monitorkit.profiles import Profile
 
-    return {"drift": DriftReport.from_dict, "data_overview": DataOverview.from_dict}
+    return {
+        "drift": DriftReport.from_dict,
+        "data_overview": DataOverview.from_dict,
+        "baseline": Baseline.from_dict,
+        "profile": Profile.from_dict,
+    }
 
 
 def load_report(source: str | os.PathLike | Mapping[str, Any]) -> Any:
@@ -25,15 +32,11 @@ def load_report(source: str | os.PathLike | Mapping[str, Any]) -> Any:
     """
     if isinstance(source, Mapping):
         data = source
+    elif isinstance(source, os.PathLike) or not str(source).lstrip().startswith("{"):
+        data = read_json_file(source, "report file")
     else:
-        text = str(source)
-        if isinstance(source, os.PathLike) or not text.lstrip().startswith("{"):
-            try:
-                text = Path(source).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ReportFormatError(f"cannot read report file '{source}': {exc}") from exc
         try:
-            data = json.loads(text)
+            data = json.loads(str(source))
         except json.JSONDecodeError as exc:
             raise ReportFormatError(
                 f"report is not valid JSON: {exc.msg} (line {exc.lineno})"

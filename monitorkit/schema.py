@@ -433,7 +433,7 @@ class ResolvedSpec:
 
 
 def resolve_spec(
-    spec: ColumnSpec | Mapping[str, Any] | None,
+    spec: ColumnSpec | ResolvedSpec | Mapping[str, Any] | None,
     *frames: pd.DataFrame,
     names: Sequence[str] | None = None,
 ) -> ResolvedSpec:
@@ -442,12 +442,17 @@ def resolve_spec(
     Parameters
     ----------
     spec
-        A :class:`ColumnSpec`, a mapping of its fields, or None to infer everything.
+        A :class:`ColumnSpec`, a mapping of its fields, or None to infer everything; a
+        :class:`ResolvedSpec` is returned as it is (the frames are still checked).
     frames
         One or more DataFrames (reference first). Columns are taken in order of first appearance.
     names
         What each frame is called in error messages; defaults to ``reference``, ``current``.
     """
+    if isinstance(spec, ResolvedSpec):
+        for frame, name in zip(frames, names or ["reference", "current", "data"]):
+            check_columns(frame, name)
+        return spec  # already resolved (e.g. by a DataOverview of the same frames)
     if spec is None:
         spec = ColumnSpec()
     elif isinstance(spec, Mapping):

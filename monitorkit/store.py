@@ -151,6 +151,22 @@ def is_run_id(name: str) -> bool:
     return bool(_RUN_ID.match(name))
 
 
+def read_json_file(path: str | os.PathLike, what: str, fix: str = "") -> Any:
+    """Parse a JSON file; unreadable or invalid files raise :class:`ReportFormatError`
+    naming ``what`` it was meant to be, the place of the error and ``fix``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportFormatError(f"cannot read {what} '{path}': {exc}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportFormatError(
+            f"{what} '{path}' is not valid JSON ({exc.msg} at line {exc.lineno}); the file is "
+            f"corrupt or truncated{'; ' + fix if fix else ''}."
+        ) from exc
+
+
 def read_summary(run_folder: str | os.PathLike) -> dict[str, Any]:
     """Load ``summary.json`` of a run folder."""
     path = Path(run_folder) / SUMMARY_NAME

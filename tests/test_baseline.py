@@ -142,3 +142,20 @@ def test_command_line_baseline(tmp_path, fraud):
         timeout=300,
     )
     assert again.returncode == 2 and "never overwritten" in again.stderr
+
+
+def test_baselines_and_profiles_load_through_load_report(fraud, tmp_path):
+    baseline = mk.Baseline.from_frame(fraud.reference, model="fraud")
+    path = baseline.save(tmp_path / "b.json")
+    assert mk.load_report(path) == baseline
+    assert mk.load_report(baseline.profile.to_json()).rows == baseline.profile.rows
+    with pytest.raises(ReportFormatError, match="cannot read report file"):
+        mk.load_report(tmp_path / "missing.json")
+
+
+def test_a_baseline_can_be_the_current_side_too(fraud):
+    before = mk.Baseline.from_frame(fraud.reference, sample_rows=2_000)
+    after = mk.Baseline.from_frame(fraud.current, sample_rows=2_000)
+    drift = mk.DriftReport(mk.Baseline.from_frame(fraud.reference), after)
+    assert set(drift.drifted_columns) == set(fraud.truth.drifted_columns)
+    assert mk.DriftReport(before, fraud.current).result.multivariate.skipped is None

@@ -347,10 +347,13 @@ def test_time_zone_aware_timestamps_are_windowed_in_utc():
     reference = pd.DataFrame({"ts": times, "x": rng.normal(size=n)})
     current = pd.DataFrame({"ts": times + pd.Timedelta(days=10), "x": rng.normal(size=n)})
     drift = mk.DriftReport(reference, current, by="1D", multivariate=False)
-    windows = [w.window for w in drift.result.windows]
-    assert windows == ["2026-03-11 05:00:00", "2026-03-12 00:00:00"] or all(
-        w.startswith("2026-03-1") for w in windows
-    )
+    # 01:00 New York time on 11 March is 05:00 UTC: the first UTC day holds 19 hours (380
+    # rows of 3 minutes); in New York time it would have held 23 (460 rows)
+    assert [(w.window, w.rows) for w in drift.result.windows] == [
+        ("2026-03-11", 380),
+        ("2026-03-12", 480),
+        ("2026-03-13", 100),
+    ]
     assert sum(w.rows for w in drift.result.windows) == n
 
 
