@@ -1,34 +1,53 @@
 """monitorkit: keep machine-learning models honest in production.
 
 The public API is what this module exports; see the README for a tour.
+
+``import monitorkit`` is light: the names below are imported on first use, so serving code that
+only logs predictions never loads scipy, matplotlib, ipywidgets, IPython, papermill or nbconvert
+(``tests/test_import.py`` checks it; ``benchmarks/bench_import.py`` times it).
 """
 
 from __future__ import annotations
 
-from monitorkit import datasets, errors
-from monitorkit._version import __version__
-from monitorkit.baseline import Baseline
-from monitorkit.drift import DecisionRule, DriftReport
-from monitorkit.errors import MonitorkitError
-from monitorkit.overview import DataOverview
-from monitorkit.profiles import Profile, merge_profiles, profile
-from monitorkit.reports import load_report
-from monitorkit.schema import ColumnSpec, ResolvedSpec, read_frame
+import importlib
+from typing import Any
 
-__all__ = [
-    "Baseline",
-    "ColumnSpec",
-    "DataOverview",
-    "DecisionRule",
-    "DriftReport",
-    "MonitorkitError",
-    "Profile",
-    "ResolvedSpec",
-    "__version__",
-    "datasets",
-    "errors",
-    "load_report",
-    "merge_profiles",
-    "profile",
-    "read_frame",
-]
+from monitorkit._version import __version__ as __version__
+from monitorkit.errors import MonitorkitError as MonitorkitError
+from monitorkit.severity import Severity as Severity
+
+# name -> module that defines it (imported on first access)
+_LAZY = {
+    "Baseline": "monitorkit.baseline",
+    "ColumnSpec": "monitorkit.schema",
+    "DataOverview": "monitorkit.overview",
+    "DecisionRule": "monitorkit.drift",
+    "DriftReport": "monitorkit.drift",
+    "Profile": "monitorkit.profiles",
+    "Report": "monitorkit.report",
+    "ResolvedSpec": "monitorkit.schema",
+    "as_reference": "monitorkit.reference",
+    "load_report": "monitorkit.report",
+    "merge_profiles": "monitorkit.profiles",
+    "profile": "monitorkit.profiles",
+    "read_frame": "monitorkit.schema",
+    "save_html": "monitorkit.display",
+}
+_SUBMODULES = ("datasets", "errors", "display", "stats", "drift", "windows")
+
+__all__ = sorted(["MonitorkitError", "Severity", "__version__", *_LAZY, *_SUBMODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"monitorkit.{name}")
+    else:
+        raise AttributeError(f"module 'monitorkit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

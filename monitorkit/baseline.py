@@ -44,6 +44,7 @@ from monitorkit._version import __version__
 from monitorkit.errors import ColumnSpecError, InputError, ReportFormatError
 from monitorkit.profiles import Profile, profile_frame
 from monitorkit.provenance import git_state
+from monitorkit.report import encode, register_kind
 from monitorkit.schema import ColumnSpec, category_labels, numeric_values, read_frame, resolve_spec
 
 BASELINE_SCHEMA_VERSION = 1
@@ -158,7 +159,7 @@ class Baseline:
         }
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_number)
+        return json.dumps(encode(self.to_dict()), indent=indent, allow_nan=False)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the baseline as JSON (atomically; an existing file is never replaced)."""
@@ -225,12 +226,6 @@ class Baseline:
             f"{self.profile.rows:,} rows, {len(self.profile.columns)} columns, "
             f"metrics {dict(self.metrics)}>"
         )
-
-
-def _json_number(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def hash_frame(frame: pd.DataFrame, resolved: Any, salt: str) -> pd.DataFrame:
@@ -332,3 +327,6 @@ def frame_fingerprint(frame: pd.DataFrame) -> str:
 def _git_commit() -> str | None:
     state = git_state(Path.cwd())
     return None if state is None else state["commit"]
+
+
+register_kind("baseline", Baseline.from_dict)

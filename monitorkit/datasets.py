@@ -52,6 +52,7 @@ import pyarrow.compute as pc
 
 from monitorkit import store
 from monitorkit.errors import InputError
+from monitorkit.report import encode
 from monitorkit.schema import ColumnSpec
 
 __all__ = ["SCENARIOS", "Scenario", "ScenarioTruth", "load_scenario", "write_scenario"]
@@ -166,8 +167,12 @@ class ScenarioTruth:
             "change_start": self.change_start,
             "kinds": dict(self.kinds),
             "roles": dict(self.roles),
-            "quality_issues": [_plain(dict(issue)) for issue in self.quality_issues],
-            "metrics": {key: _plain(value) for key, value in self.metrics.items()},
+            "quality_issues": [
+                encode(dict(issue), nan_as_none=True) for issue in self.quality_issues
+            ],
+            "metrics": {
+                key: encode(value, nan_as_none=True) for key, value in self.metrics.items()
+            },
             "segments": list(self.segments),
             "sensitive": list(self.sensitive),
             "reference_period": list(self.reference_period),
@@ -1543,14 +1548,3 @@ def _rounded(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return round(float(value), 4)
-
-
-def _plain(value: Any) -> Any:
-    """Python scalars for JSON: numpy numbers unwrapped, NaN as None."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

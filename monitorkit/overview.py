@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from monitorkit.report import Report
 from monitorkit.schema import ColumnSpec, ResolvedSpec, read_frame, resolve_spec, time_span
+from monitorkit.severity import Severity
 
 OVERVIEW_SCHEMA_VERSION = 1
 
@@ -38,18 +39,41 @@ class InputSummary:
 
 
 @dataclass(frozen=True)
-class DataOverview:
-    """What was compared: each input's size and time span, and every column's kind and role.
-
-    Build it with :meth:`from_frames`. Columns present on one side only are listed in
-    ``only_in_reference`` / ``only_in_current``.
-    """
+class OverviewResult:
+    """Each input's size and time span, every column's kind and role, one-sided columns."""
 
     inputs: tuple[InputSummary, ...]
     spec: ResolvedSpec
     only_in_reference: tuple[str, ...] = ()
     only_in_current: tuple[str, ...] = ()
-    schema_version: int = OVERVIEW_SCHEMA_VERSION
+
+
+class DataOverview(Report, kind="data_overview"):
+    """What was compared: each input's size and time span, and every column's kind and role.
+
+    Build it with :meth:`from_frames`. Columns present on one side only are listed in
+    ``only_in_reference`` / ``only_in_current``. It judges nothing: its severity is ``ok``.
+    """
+
+    schema_version = OVERVIEW_SCHEMA_VERSION
+    result_type = OverviewResult
+    title = "Data overview"
+
+    @property
+    def inputs(self) -> tuple[InputSummary, ...]:
+        return self.result.inputs
+
+    @property
+    def spec(self) -> ResolvedSpec:
+        return self.result.spec
+
+    @property
+    def only_in_reference(self) -> tuple[str, ...]:
+        return self.result.only_in_reference
+
+    @property
+    def only_in_current(self) -> tuple[str, ...]:
+        return self.result.only_in_current
 
     @classmethod
     def from_frames(
@@ -76,11 +100,13 @@ class DataOverview:
                     end=span[1].isoformat() if span else None,
                 )
             )
-        return cls(
-            inputs=tuple(inputs),
-            spec=resolved,
-            only_in_reference=tuple(c for c in reference.columns if c not in current.columns),
-            only_in_current=tuple(c for c in current.columns if c not in reference.columns),
+        return cls.from_result(
+            OverviewResult(
+                inputs=tuple(inputs),
+                spec=resolved,
+                only_in_reference=tuple(c for c in reference.columns if c not in current.columns),
+                only_in_current=tuple(c for c in current.columns if c not in reference.columns),
+            )
         )
 
     def __getitem__(self, name: str) -> InputSummary:
@@ -106,32 +132,22 @@ class DataOverview:
             ]
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "data_overview",
-            "schema_version": self.schema_version,
-            "inputs": [asdict(s) for s in self.inputs],
-            "spec": self.spec.to_dict(),
-            "only_in_reference": list(self.only_in_reference),
-            "only_in_current": list(self.only_in_current),
-        }
+    @property
+    def severity(self) -> Severity:
+        """Always ``ok``: the overview describes, it does not judge."""
+        return Severity.OK
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DataOverview:
-        return cls(
-            inputs=tuple(InputSummary(**s) for s in data["inputs"]),
-            spec=ResolvedSpec.from_dict(data["spec"]),
-            only_in_reference=tuple(data.get("only_in_reference", ())),
-            only_in_current=tuple(data.get("only_in_current", ())),
-            schema_version=data.get("schema_version", OVERVIEW_SCHEMA_VERSION),
+    @property
+    def verdict(self) -> str:
+        reference, current = self["reference"], self["current"]
+        return (
+            f"reference {reference.rows:,} rows, current {current.rows:,} rows, "
+            f"{len(self.spec.columns)} columns"
         )
 
     @property
-    def figures(self) -> dict[str, Any]:
-        """Key figures for a run summary."""
+    def figures(self) -> dict[str, float]:
+        """``reference_rows``, ``current_rows`` and ``columns``."""
         return {
             "reference_rows": self["reference"].rows,
             "current_rows": self["current"].rows,
@@ -152,11 +168,3 @@ class DataOverview:
             lines.append(f"only in current: {', '.join(self.only_in_current)}")
         lines += ["", str(self.spec)]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"<DataOverview\n{self}\n>"
-
-    def _repr_html_(self) -> str:
-        from monitorkit.display.html import fragment, overview_body
-
-        return fragment(overview_body(self))

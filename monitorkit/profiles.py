@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from monitorkit.errors import ColumnSpecError, DataSourceError, InputError, ReportFormatError
+from monitorkit.report import register_kind
 from monitorkit.schema import (
     ColumnSpec,
     ResolvedSpec,
@@ -666,3 +667,6 @@ def _progress(batches: Iterator[pd.DataFrame], progress: bool | None, label: str
         unit=" batches",
         disable=None if progress is None else False,
     )
+
+
+register_kind("profile", Profile.from_dict)

@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 SUMMARY_SCHEMA_VERSION = 1
 SUMMARY_MIMETYPE = "application/vnd.monitorkit.summary+json"
 _WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
-SEVERITIES = ("ok", "warning", "critical")
 EXIT_CODES = {"ok": 0, "warning": 3, "critical": 4, "failed": 1}
 REDACTED = "***"
 HASH_LIMIT_BYTES = 256 * 1024 * 1024
@@ -275,32 +274,61 @@ def read_secret(name: str) -> str:
 
 
 def publish_summary(
-    severity: str,
-    verdict: str,
+    *reports: Any,
+    severity: str | None = None,
+    verdict: str | None = None,
     figures: Mapping[str, Any] | None = None,
 ) -> None:
-    """Publish a template's verdict so that the runner records it (call it in the last cell).
+    """Publish a template's verdict so that the runner records it (call it once, early).
 
-    In a kernel it displays the verdict (a coloured banner with the severity in words) and
+    In a kernel it displays the verdict (the page's one banner, the severity in words) and
     attaches the machine-readable payload under the MIME type :data:`SUMMARY_MIMETYPE`, which
     the runner reads back from the executed notebook.
 
     Parameters
     ----------
+    reports
+        The run's reports (``publish_summary(drift, quality)``): the severity is the worst of
+        theirs, the verdict joins the verdicts of those at that severity, and their figures are
+        published under ``<kind>.<figure>`` (``drift.share_drifted``). A report that could
+        judge nothing (``report.not_judged``) makes the run fail (exit 1) with that reason.
     severity
-        ``"ok"``, ``"warning"`` or ``"critical"``; decides the exit code of ``monitorkit run``.
+        ``"ok"``, ``"warning"`` or ``"critical"`` (without reports, or to override them);
+        decides the exit code of ``monitorkit run``.
     verdict
         One sentence a person reads first, e.g. ``"4 of 25 columns drifted"``.
     figures
-        Key figures (numbers or short strings) for ``summary.json``, ``index.jsonl`` and
+        More key figures (numbers or short strings) for ``summary.json``, ``index.jsonl`` and
         ``monitorkit history``.
     """
-    if severity not in SEVERITIES:
-        raise InputError(f"severity must be one of {', '.join(SEVERITIES)}; got {severity!r}.")
+    from monitorkit.severity import Severity
+
+    if reports and isinstance(reports[0], str):  # publish_summary("warning", "…", {…})
+        severity, verdict, figures = (list(reports) + [verdict, figures])[:3]
+        reports = ()
+    published_figures: dict[str, Any] = {}
+    not_judged = []
+    for report in reports:
+        published_figures.update({f"{report.kind}.{k}": v for k, v in report.figures.items()})
+        reason = getattr(report, "not_judged", None)
+        if reason:
+            not_judged.append(f"{report.title}: {reason}")
+    published_figures.update(dict(figures or {}))
+    if severity is None:
+        if not reports:
+            raise InputError("publish_summary needs reports or a severity.")
+        severity = Severity.worst(r.severity for r in reports)
+    severity = Severity.of(severity)
+    if verdict is None:
+        if not reports:
+            raise InputError("publish_summary needs reports or a verdict.")
+        leading = [r for r in reports if r.severity == severity] or list(reports)
+        verdict = "; ".join(r.verdict for r in leading)
     payload = {
-        "severity": severity,
+        "severity": severity.value,
         "verdict": str(verdict),
-        "figures": json.loads(json.dumps(dict(figures or {}), default=str)),
+        "figures": json.loads(json.dumps(published_figures, default=str)),
+        "not_judged": not_judged,
     }
     from IPython.display import display
 
@@ -435,6 +463,10 @@ def run_template(
 
     finished = dt.datetime.now(dt.timezone.utc)
     published = _published_summary(notebook) if notebook is not None and not error else None
+    if not error and published and published.get("not_judged"):
+        # A report that could compare nothing is never healthy: the run fails, saying why.
+        error = {"type": "NothingToJudge", "message": "; ".join(published["not_judged"])}
+        logger.error("run failed: %s", error["message"])
     if error:
         status, severity = "failed", None
     else:

@@ -174,7 +174,7 @@ def check_columns(frame: pd.DataFrame, name: str = "data") -> None:
         raise SchemaError(f"{name} has no columns; check that the right table was loaded.")
     if frame.shape[0] == 0:
         raise SchemaError(
-            f"{name} has no rows (columns: {_list_names(frame.columns)}); there is nothing to "
+            f"{name} has no rows (columns: {list_names(frame.columns)}); there is nothing to "
             "compare. Check the query or the time range that produced it."
         )
 
@@ -577,7 +577,7 @@ def _check_declared_columns(spec: ColumnSpec, frame: pd.DataFrame, name: str) ->
         if column not in frame.columns:
             raise ColumnSpecError(
                 f"ColumnSpec names '{column}' as {what}, but {name} has no such column "
-                f"({name} has: {_list_names(frame.columns, near=column)}); fix the name in the "
+                f"({name} has: {list_names(frame.columns, near=column)}); fix the name in the "
                 "spec or the data."
             )
 
@@ -676,7 +676,7 @@ def _looks_like_datetimes(values: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
-def _list_names(columns: Iterable[Any], near: str | None = None, limit: int = 8) -> str:
+def list_names(columns: Iterable[Any], near: str | None = None, limit: int = 8) -> str:
     """A short, readable list of column names for messages; close matches first."""
     names = [str(c) for c in columns]
     if near is not None:

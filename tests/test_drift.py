@@ -409,7 +409,7 @@ def test_json_round_trip_keeps_every_view():
         str(drift),
     )
     data = json.loads(text)
-    assert data["kind"] == "drift" and data["schema_version"] == 1
+    assert data["kind"] == "drift" and data["schema_version"] == mk.DriftReport.schema_version
     data["schema_version"] = 99
     with pytest.raises(ReportFormatError, match="schema_version 99"):
         mk.load_report(data)

@@ -42,6 +42,6 @@ def test_overview_round_trips_through_json(small_frames):
 def test_html_escapes_column_names_and_values():
     hostile = "<img src=x onerror=alert(1)>"
     frame = pd.DataFrame({hostile: ["a", "b"], "v": [1.0, 2.0]})
-    page = mk.DataOverview.from_frames(frame, frame)._repr_html_()
+    page = mk.DataOverview.from_frames(frame, frame).to_html(standalone=False)
     assert hostile not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page

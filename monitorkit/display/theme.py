@@ -66,5 +66,8 @@ CSS = """
 .mk-report .mk-plots { display: flex; flex-wrap: wrap; gap: 10px; }
 .mk-report .mk-plots figure { margin: 0; }
 .mk-report .mk-plots figcaption { font-size: 11px; color: #57606a; }
+.mk-report h2.mk-section { font-size: 17px; margin: 22px 0 2px; padding-top: 8px;
+  border-top: 1px solid #d0d7de; }
+.mk-report .mk-section-verdict { margin: 2px 0 8px; }
 .mk-report .mk-heat td.mk-cell { text-align: right; font-variant-numeric: tabular-nums; }
 """

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from monitorkit.display import formatting as fmt
-from monitorkit.display.html import drift_body, escape, fragment, severity_pill
+from monitorkit.display import report_html
+from monitorkit.display.html import escape, fragment, severity_pill
 from monitorkit.display.plots import figure_to_png, plot_column
 
 
@@ -78,7 +79,7 @@ class DriftExplorer:
         self.report = self.original.with_rule(
             alpha=float(self.alpha.value), min_effect=float(self.min_effect.value)
         )
-        self.overview.value = fragment(drift_body(self.report, plots=False))
+        self.overview.value = report_html(self.report, plots=False)
         self._show_column()
         if self.window is not None:
             self._show_window()

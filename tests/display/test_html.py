@@ -118,7 +118,7 @@ def test_mimebundle_adds_the_widget_view_in_widget_mode(seasonal, monkeypatch):
 
 def test_data_overview_html_escapes_and_aligns(hostile):
     frame = pd.DataFrame({HOSTILE_COLUMN: [1.0, 2.0], "v": ["a", HOSTILE_CATEGORY]})
-    page = mk.DataOverview.from_frames(frame, frame)._repr_html_()
+    page = mk.DataOverview.from_frames(frame, frame).to_html(standalone=False)
     assert HOSTILE_COLUMN not in page and "&lt;img" in page
     assert 'class="mk-table"' in page
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from monitorkit.errors import require
 from monitorkit.schema import ResolvedSpec
+from monitorkit.severity import Severity
 
 AUC_THRESHOLD = 0.55
 MAX_ROWS_PER_SIDE = 20_000
@@ -24,7 +25,7 @@ def domain_classifier_drift(
     seed: int = 0,
 ):
     """Train a classifier to tell reference rows from current rows; see DomainClassifierDrift."""
-    from monitorkit.drift import DomainClassifierDrift
+    from monitorkit.drift.results import DomainClassifierDrift
 
     require("sklearn", "ml", "The domain-classifier drift check")
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -64,7 +65,9 @@ def domain_classifier_drift(
         classifier, x_test, y_test, scoring="roc_auc", n_repeats=3, random_state=seed
     ).importances_mean
     drifted = auc - 1.96 * se > AUC_THRESHOLD
-    severity = "ok" if not drifted else ("critical" if auc >= 0.75 else "warning")
+    severity = Severity.OK
+    if drifted:
+        severity = Severity.CRITICAL if auc >= 0.75 else Severity.WARNING
     order = np.argsort(-importance)
     return DomainClassifierDrift(
         auc=auc,

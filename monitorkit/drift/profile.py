@@ -1,4 +1,4 @@
-"""Drift between two :class:`~monitorkit.profiles.Profile` objects (no raw rows).
+"""Drift from profiles: a reference :class:`~monitorkit.profiles.Profile` (no raw rows).
 
 Numeric columns: the Kolmogorov–Smirnov distance is computed from the two KLL sketches' CDFs,
 evaluated at 1,001 quantiles of each sketch (the union of both grids), so ``D`` is within
@@ -9,21 +9,41 @@ same edges, else 10 bins at the reference sketch's deciles with counts from the 
 Categorical and boolean columns use the exact category counts (or the frequent-items
 estimates past 10,000 categories). Missing rates are exact. The same
 :class:`~monitorkit.drift.DecisionRule` and :func:`~monitorkit.drift.judge_column` apply.
+
+:func:`drift_from_profile` is what :class:`~monitorkit.DriftReport` runs when the reference
+is a :class:`~monitorkit.Profile` or a :class:`~monitorkit.Baseline` without a sample.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.stats
 
 from monitorkit import stats
-from monitorkit.errors import InputError
-from monitorkit.profiles import CategoricalProfile, NumericProfile, Profile
+from monitorkit.drift.columns import HISTOGRAM_BINS, categorical_distribution, lookup_option, rank
+from monitorkit.drift.over_time import window_labels
+from monitorkit.drift.results import (
+    ColumnDrift,
+    DecisionRule,
+    Distribution,
+    DriftResult,
+    MultivariateDrift,
+    WindowDrift,
+    optional_float,
+)
+from monitorkit.drift.rule import judge_column, missing_rate_p_value
+from monitorkit.errors import ColumnSpecError, InputError
+from monitorkit.profiles import CategoricalProfile, NumericProfile, Profile, profile, profile_frame
+from monitorkit.schema import ResolvedSpec, read_frame
+from monitorkit.severity import Severity
 
 GRID_POINTS = 1_001
 BINNED_METHODS = ("psi", "jensen_shannon", "hellinger", "kl_div")
@@ -80,14 +100,6 @@ def compare_column(
     rule: Any,
 ):
     """The unjudged :class:`~monitorkit.drift.ColumnDrift` of one profiled column."""
-    from monitorkit.drift import (
-        ColumnDrift,
-        Distribution,
-        _float,
-        judge_column,
-        missing_rate_p_value,
-    )
-
     kind = reference.kind
     default = method is None and threshold is None
     name_of_method = method or ("ks" if kind == "numeric" else "chi2")
@@ -111,7 +123,7 @@ def compare_column(
                 ref_counts, cur_counts = binned_counts(reference, current)
                 result = spec.func_for("categorical")(ref_counts, cur_counts)
             effect = ks.statistic
-            distribution = _numeric_distribution(reference, current)
+            distribution = sketch_distribution(reference, current)
             unseen = 0
         else:
             labels, ref_counts, cur_counts = category_counts(reference, current)
@@ -131,12 +143,10 @@ def compare_column(
         kind=kind,
         role=role,
         method=spec.name,
-        statistic=_float(result.statistic),
-        p_value=_float(result.p_value),
+        statistic=optional_float(result.statistic),
+        p_value=optional_float(result.p_value),
         threshold=threshold,
-        drifted=False,
-        severity="ok",
-        effect_size=_float(effect),
+        effect_size=optional_float(effect),
         reference_count=int(reference.count),
         current_count=int(current.count),
         reference_missing_rate=reference.missing / reference.rows if reference.rows else 0.0,
@@ -152,9 +162,7 @@ def compare_column(
     return judge_column(column, rule)
 
 
-def _numeric_distribution(reference: NumericProfile, current: NumericProfile) -> dict:
-    from monitorkit.drift import HISTOGRAM_BINS
-
+def sketch_distribution(reference: NumericProfile, current: NumericProfile) -> dict:
     if reference.count == 0 and current.count == 0:
         return {"bins": (), "reference": (), "current": ()}
     sides = [s for s in (reference, current) if s.count]
@@ -178,8 +186,6 @@ def _numeric_distribution(reference: NumericProfile, current: NumericProfile) ->
 
 
 def _categorical_distribution(labels: list[str], ref: np.ndarray, cur: np.ndarray) -> dict:
-    from monitorkit.drift import categorical_distribution
-
     distribution = categorical_distribution(labels, ref, cur)
     return {
         "bins": distribution.bins,
@@ -198,8 +204,6 @@ def compare_profiles(
     columns: list[str] | None = None,
 ) -> list:
     """Column results for every column the reference profile holds (skipped ones too)."""
-    from monitorkit.drift import ColumnDrift, _lookup_option
-
     results = []
     names = columns or list(reference.columns)
     for name in names:
@@ -215,8 +219,6 @@ def compare_profiles(
                     statistic=None,
                     p_value=None,
                     threshold=None,
-                    drifted=False,
-                    severity="ok",
                     skipped=f"only in reference: current has no column '{name}'",
                 )
             )
@@ -228,9 +230,115 @@ def compare_profiles(
                 reference[name],
                 current[name],
                 role,
-                _lookup_option(method, name, kind),
-                _lookup_option(threshold, name, kind),
+                lookup_option(method, name, kind),
+                lookup_option(threshold, name, kind),
                 rule,
             )
         )
     return results
+
+
+def profile_of(data: Any) -> Any:
+    """The Profile of a Profile or a Baseline; None for raw data."""
+    if isinstance(data, Profile):
+        return data
+    profile_attribute = getattr(data, "profile", None)
+    return profile_attribute if isinstance(profile_attribute, Profile) else None
+
+
+def drift_from_profile(
+    reference: Any,
+    current: Any,
+    *,
+    method: Any,
+    threshold: Any,
+    by: str | int | None,
+    columns: Sequence[str] | None,
+    rule: DecisionRule,
+) -> DriftResult:
+    """Drift against a reference profile (see the module docstring)."""
+
+    current_profile = profile_of(current)
+    frame = None
+    if current_profile is None and by is None and isinstance(current, (str, os.PathLike)):
+        # A log on disk (file, folder or glob) is profiled batch by batch: bounded memory.
+        current_profile = profile(
+            current, spec=reference.spec, histogram_edges=reference.histogram_edges()
+        )
+    elif not isinstance(current_profile, Profile):
+        frame = read_frame(current, name="current")
+        present = ResolvedSpec(
+            columns=tuple(c for c in reference.spec.columns if c.name in frame.columns),
+            spec=reference.spec.spec,
+        )
+        current_profile = profile_frame(frame, present, reference.histogram_edges())
+    chosen = list(columns) if columns is not None else None
+    if chosen is not None:
+        unknown = [c for c in chosen if c not in reference.columns]
+        if unknown:
+            raise ColumnSpecError(
+                f"columns {unknown} are not in the reference profile; it has: "
+                f"{', '.join(list(reference.columns)[:12])}."
+            )
+    names = chosen or list(reference.columns)
+    tested = [n for n in names if n in current_profile.columns]
+    rule = replace(rule, n_tests=2 * len(tested))
+    results = compare_profiles(
+        reference, current_profile, method=method, threshold=threshold, rule=rule, columns=names
+    )
+    results.sort(key=rank)
+    windows: tuple[WindowDrift, ...] = ()
+    if by is not None:
+        if frame is None:
+            raise InputError(
+                "by= needs the current rows, but current is a profile; pass the current data."
+            )
+        labels = window_labels(frame, by, reference.spec.timestamp)
+        codes, window_names = pd.factorize(labels, sort=True)
+        window_list = []
+        for index, window in enumerate(window_names):
+            rows = frame.iloc[np.flatnonzero(codes == index)]
+            window_results = compare_profiles(
+                reference,
+                profile_frame(rows, present, reference.histogram_edges()),
+                method=method,
+                threshold=threshold,
+                rule=rule,
+                columns=tested,
+            )
+            window_list.append(
+                WindowDrift(
+                    window=str(window),
+                    rows=int(len(rows)),
+                    columns=tuple(r.column for r in window_results),
+                    statistic=tuple(r.statistic for r in window_results),
+                    p_value=tuple(r.p_value for r in window_results),
+                    effect_size=tuple(r.effect_size for r in window_results),
+                    drifted=tuple(r.values_drifted for r in window_results),
+                )
+            )
+        windows = tuple(window_list)
+    nan = float("nan")
+    multivariate = MultivariateDrift(
+        columns=(),
+        n_components=0,
+        variance_kept=nan,
+        reference_error=nan,
+        reference_error_sd=nan,
+        lower=nan,
+        upper=nan,
+        current_error=nan,
+        drifted=False,
+        severity=Severity.OK,
+        skipped="needs reference rows; a profile keeps none (keep a sample)",
+    )
+    return DriftResult(
+        spec=reference.spec,
+        rule=rule,
+        reference_rows=int(reference.rows),
+        current_rows=int(current_profile.rows),
+        columns=tuple(results),
+        multivariate=multivariate,
+        windows=windows,
+        by=None if by is None else str(by),
+    )
