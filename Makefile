@@ -24,9 +24,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
-# The quick local loop: everything but the tests that start kernels, browsers or servers.
+# The quick local loop: everything but the tests that start kernels, browsers, clusters or
+# build wheels, or that need a million rows (markers in pyproject.toml).
 test-quick: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not kernel and not browser and not big and not cluster and not build"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check monitorkit tests benchmarks

@@ -11,8 +11,6 @@ import pytest
 
 from monitorkit import store
 
-pytestmark = pytest.mark.slow
-
 
 def monitorkit(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -24,6 +22,7 @@ def monitorkit(*args: str, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.kernel
 def test_run_prints_the_report_and_exits_0_when_healthy(in_tmp, data_files):
     result = monitorkit(
         "run",
@@ -68,6 +67,7 @@ def test_bad_usage_exits_2(in_tmp):
     assert missing.returncode == 2 and "no template notebook" in missing.stderr
 
 
+@pytest.mark.kernel
 def test_failed_run_exits_1_and_says_where_the_partial_report_is(in_tmp, data_files):
     result = monitorkit(
         "run",
@@ -89,6 +89,7 @@ def test_failed_run_exits_1_and_says_where_the_partial_report_is(in_tmp, data_fi
     assert (folder / "report.ipynb").exists() and (folder / "summary.json").exists()
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize(("severity", "code"), [("warning", 3), ("critical", 4)])
 def test_run_exit_code_follows_the_severity(in_tmp, make_template, severity, code):
     template = make_template(
@@ -102,6 +103,7 @@ def test_run_exit_code_follows_the_severity(in_tmp, make_template, severity, cod
     assert result.stdout.startswith(f"{severity.upper()}: something moved")
 
 
+@pytest.mark.kernel
 def test_history_lists_runs_of_a_model_and_models_of_the_store(in_tmp, make_template):
     template = make_template(
         "verdict.ipynb",
@@ -127,6 +129,7 @@ def test_history_lists_runs_of_a_model_and_models_of_the_store(in_tmp, make_temp
     assert missing.returncode == 2 and "neither a report store nor a model folder" in missing.stderr
 
 
+@pytest.mark.kernel
 def test_demo_writes_a_report_that_opens_offline(in_tmp):
     result = monitorkit("demo", "--rows", "2000", "--no-progress")
     assert result.returncode == 0, result.stderr

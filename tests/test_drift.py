@@ -84,11 +84,8 @@ def _same_distribution_pair(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFra
             values[rng.random(n) < 0.03] = np.nan
             columns[f"x{i:02d}"] = values
         for j, cardinality in enumerate((2, 3, 10, 50, 200)):
-            weights = rng.dirichlet(np.ones(cardinality) * 5, size=None)
-            weights = np.sort(weights)  # the same weights on both sides (sorted draw)
             codes = rng.choice(cardinality, size=n, p=_fixed_weights(cardinality))
             columns[f"c{j}"] = pd.array(np.char.add("v", codes.astype(str)), dtype="string")
-            del weights
         return pd.DataFrame(columns)
 
     return side(), side()
@@ -106,7 +103,7 @@ def _fixed_weights(cardinality: int) -> np.ndarray:
         (1_000, 12),
         (10_000, 8),
         (100_000, 4),
-        pytest.param(1_000_000, 4, marks=pytest.mark.slow),
+        pytest.param(1_000_000, 4, marks=pytest.mark.big),
     ],
 )
 def test_default_rule_flags_at_most_one_percent_of_unchanged_columns(n_rows, repeats):
@@ -173,17 +170,28 @@ def test_column_statistics_equal_scipy_on_the_raw_data():
 
 @settings(max_examples=25, deadline=None)
 @given(
-    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=5, max_size=60),
-    labels=st.lists(st.sampled_from(["a", "b", "c"]), min_size=5, max_size=60),
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=10, max_size=80),
+    labels=st.lists(st.sampled_from(["a", "b", "c"]), min_size=10, max_size=80),
     seed=st.integers(0, 1000),
 )
 def test_report_is_invariant_to_row_order_and_quiet_on_identical_data(values, labels, seed):
     n = min(len(values), len(labels))
+    half = n // 2
     frame = pd.DataFrame({"x": values[:n], "c": labels[:n]})
-    shuffled = frame.sample(frac=1, random_state=seed).reset_index(drop=True)
+    reference, current = frame.iloc[:half], frame.iloc[half:]
+    rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        same = mk.DriftReport(frame, shuffled, multivariate=False)
+        report = mk.DriftReport(reference, current, multivariate=False)
+        # The rows of each side permuted: every statistic and flag must be the same.
+        permuted = mk.DriftReport(
+            reference.iloc[rng.permutation(len(reference))],
+            current.iloc[rng.permutation(len(current))],
+            multivariate=False,
+        )
+        same = mk.DriftReport(frame, frame.iloc[rng.permutation(n)], multivariate=False)
+    columns = ["column", "statistic", "p_value", "effect_size", "drifted", "severity"]
+    pd.testing.assert_frame_equal(report.to_frame()[columns], permuted.to_frame()[columns])
     assert same.drifted_columns == []
     for column in same.columns:
         if column.skipped is None:
@@ -423,10 +431,16 @@ def test_target_and_prediction_come_first_then_columns_by_effect():
     assert list(frame["role"][:2]) == ["target", "prediction"]
     features = frame[(frame["role"] == "feature") & frame["skipped"].isna()]
     drifted = features[features["drifted"]]
-    assert drifted["effect_size"].is_monotonic_decreasing or drifted["severity"].iloc[0] == (
-        "critical"
-    )
+    assert len(drifted) >= 2
+    # Drifted features lead, ordered by severity, then by how far they moved.
     assert features["drifted"].iloc[: len(drifted)].all()
+    severity_rank = drifted["severity"].map({"warning": 1, "critical": 2})
+    moved = np.maximum(
+        np.where(drifted["values_drifted"], drifted["effect_size"], 0.0),
+        np.where(drifted["missing_drifted"], drifted["missing_rate_change"].abs(), 0.0),
+    )
+    keys = list(zip(-severity_rank, -moved))
+    assert keys == sorted(keys)
 
 
 def test_with_rule_re_evaluates_flags_from_stored_statistics():

@@ -18,14 +18,13 @@ from monitorkit.runner import (
     template_parameters,
 )
 
-pytestmark = pytest.mark.slow
-
 PUBLISH = (
     "from monitorkit.runner import publish_summary\n"
     "publish_summary(severity=severity, verdict='checked', figures={{'n': n}})"
 )
 
 
+@pytest.mark.kernel
 def test_monitoring_template_writes_a_complete_report_folder(in_tmp, data_files):
     result = run_template(
         "monitoring",
@@ -46,8 +45,13 @@ def test_monitoring_template_writes_a_complete_report_folder(in_tmp, data_files)
     summary = json.loads((result.folder / "summary.json").read_text())
     assert summary["status"] == "succeeded" and summary["severity"] == "ok"
     figures = summary["figures"]
-    assert (figures["reference_rows"], figures["current_rows"], figures["columns"]) == (600, 400, 7)
-    assert figures["drifted_columns"] == 0 and figures["tested_columns"] == 5
+    overview = (
+        figures["data_overview.reference_rows"],
+        figures["data_overview.current_rows"],
+        figures["data_overview.columns"],
+    )
+    assert overview == (600, 400, 7)
+    assert figures["drift.drifted_columns"] == 0 and figures["drift.tested_columns"] == 5
     assert summary["inputs"]["reference"]["sha256"]
     assert summary["inputs"]["current"]["size_bytes"] == data_files["current"].stat().st_size
     assert summary["environment"]["monitorkit"]
@@ -66,6 +70,7 @@ def test_monitoring_template_writes_a_complete_report_folder(in_tmp, data_files)
     assert [r["run_id"] for r in index] == [result.folder.name]
 
 
+@pytest.mark.kernel
 def test_second_run_gets_a_new_folder_and_leaves_the_first_untouched(in_tmp, data_files, snapshot):
     parameters = {"reference": str(data_files["reference"]), "current": str(data_files["current"])}
     first = run_template("monitoring", parameters, model="m", progress=False)
@@ -76,6 +81,7 @@ def test_second_run_gets_a_new_folder_and_leaves_the_first_untouched(in_tmp, dat
     assert len(store.read_index(in_tmp / "reports" / "m")) == 2
 
 
+@pytest.mark.kernel
 def test_concurrent_runs_both_succeed(in_tmp, data_files):
     command = [
         sys.executable,
@@ -104,6 +110,7 @@ def test_concurrent_runs_both_succeed(in_tmp, data_files):
     assert sorted(r["run_id"] for r in index) == [f.name for f in folders]
 
 
+@pytest.mark.kernel
 def test_failing_template_keeps_partial_notebook_and_error(in_tmp, make_template):
     template = make_template(
         "boom.ipynb",
@@ -125,6 +132,7 @@ def test_failing_template_keeps_partial_notebook_and_error(in_tmp, make_template
     assert store.read_index(result.folder.parent)[-1]["status"] == "failed"
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize(("severity", "code"), [("ok", 0), ("warning", 3), ("critical", 4)])
 def test_published_severity_sets_the_exit_code(in_tmp, make_template, severity, code):
     template = make_template(
@@ -138,6 +146,7 @@ def test_published_severity_sets_the_exit_code(in_tmp, make_template, severity, 
     assert result.folder.parent.name == template.stem
 
 
+@pytest.mark.kernel
 def test_secret_parameter_never_reaches_a_file(in_tmp, make_template):
     secret = "https://hooks.example.invalid/T000/B000/s3cr3t-XYZ"
     template = make_template(
@@ -191,6 +200,7 @@ def test_template_without_parameters_cell_is_refused(tmp_path):
         template_parameters(path)
 
 
+@pytest.mark.kernel
 def test_input_that_cannot_be_read_fails_the_run(in_tmp, data_files):
     result = run_template(
         "monitoring",
@@ -244,6 +254,7 @@ def test_shipped_template_is_documented_and_typed():
         assert parameter.type_name != "None", f"parameter {parameter.name} has no type"
 
 
+@pytest.mark.build
 def test_templates_are_shipped_inside_the_wheel(tmp_path):
     root = Path(__file__).resolve().parent.parent
     subprocess.run(

@@ -13,9 +13,8 @@ import pytest
 
 import monitorkit as mk
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.cluster
 def test_dask_profile_on_a_local_cluster_equals_the_single_machine_one():
     distributed = pytest.importorskip("distributed")
     dd = pytest.importorskip("dask.dataframe")
@@ -74,6 +73,7 @@ def _write_parquet_dataset(folder, files: int, rows_per_file: int) -> None:
         frame.to_parquet(folder / f"part-{i:03d}.parquet", row_group_size=50_000)
 
 
+@pytest.mark.big
 def test_peak_memory_follows_the_batch_not_the_input(tmp_path):
     small, large = tmp_path / "small", tmp_path / "large"
     _write_parquet_dataset(small, files=2, rows_per_file=200_000)  # 400k rows, ~40 MB in memory

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 SERVER_START_TIMEOUT_S = 60
 SERVER_STOP_TIMEOUT_S = 30

@@ -18,7 +18,7 @@ import pytest
 
 import monitorkit as mk
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.browser
 
 HOSTILE_COLUMN = "<img src=x onerror=alert(1)>"
 HOSTILE_VALUE = "</style><script>window.__pwned=1</script>"
