@@ -1,6 +1,6 @@
 """The ``monitorkit`` command.
 
-Exit codes of ``run`` (and of ``demo``, which exits 0 once its report is written):
+Exit codes of ``run`` and ``drift`` (``demo`` exits 0 once its report is written):
 0 healthy · 3 warnings · 4 critical · 1 the run failed · 2 bad usage.
 """
 
@@ -113,9 +113,28 @@ def _parser() -> argparse.ArgumentParser:
         description="With a model folder (reports/<model>), list its runs; with the store's "
         "root folder (default: reports), one line per model.",
     )
-    history.add_argument("path", nargs="?", default="reports", help="reports/<model> or reports")
+    history.add_argument(
+        "path", nargs="?", default="reports", help="a model name, reports/<model>, or reports"
+    )
+    history.add_argument("--out", default="reports", help="report store folder (default: reports)")
     history.add_argument("--limit", type=int, default=20, help="show the last N runs")
     history.set_defaults(handler=_history)
+
+    drift = commands.add_parser(
+        "drift",
+        help="the quickest check: compare CURRENT with REFERENCE and print the drift report",
+        description="Compare CURRENT with REFERENCE (data files, folders or globs; REFERENCE may "
+        "also be a baseline JSON written by `monitorkit baseline`) without a notebook. Exits like "
+        "run: 0 healthy, 3 warnings, 4 critical, 1 nothing could be compared, 2 bad usage.",
+    )
+    drift.add_argument("reference", help="reference data, or a baseline .json")
+    drift.add_argument("current", help="current (production) data")
+    drift.add_argument("--by", help="windows over the timestamp ('1D', '1W') or a chunk count")
+    drift.add_argument("--json", action="store_true", help="print the report as JSON")
+    drift.add_argument("--html", help="also write the static report to this file")
+    for role in ("target", "prediction", "timestamp", "id"):
+        drift.add_argument(f"--{role}", help=f"the {role} column (inferred when not given)")
+    drift.set_defaults(handler=_drift)
     return parser
 
 
@@ -215,10 +234,35 @@ def _baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drift(args: argparse.Namespace) -> int:
+    from monitorkit.drift import DriftReport
+    from monitorkit.report import load_report
+    from monitorkit.runner import EXIT_CODES
+    from monitorkit.schema import ColumnSpec
+
+    reference = args.reference
+    if reference.endswith(".json"):
+        reference = load_report(reference)  # a baseline or profile file
+    by = int(args.by) if args.by and args.by.isdigit() else args.by
+    spec = ColumnSpec(
+        target=args.target, prediction=args.prediction, timestamp=args.timestamp, id=args.id
+    )
+    report = DriftReport(reference, args.current, spec=spec, by=by)
+    print(report.to_json(indent=2) if args.json else report)
+    if args.html:
+        print(f"report: {report.save_html(args.html)}", file=sys.stderr)
+    if report.not_judged:
+        print(f"monitorkit: error: {report.not_judged}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_CODES[report.severity]
+
+
 def _history(args: argparse.Namespace) -> int:
     from monitorkit.history import format_model_history, format_store_overview
 
     path = Path(args.path)
+    if not path.exists() and (Path(args.out) / args.path / store.INDEX_NAME).is_file():
+        path = Path(args.out) / args.path  # a model name
     if (path / store.INDEX_NAME).is_file():
         print(format_model_history(path, limit=args.limit))
         return 0

@@ -41,6 +41,10 @@ class ReportFormatError(MonitorkitError, ValueError):
     """A saved report, summary or baseline is corrupt or from an unsupported schema version."""
 
 
+class OutputExistsError(MonitorkitError, FileExistsError):
+    """A file monitorkit would write already exists; it is never replaced unless asked."""
+
+
 class MissingDependencyError(MonitorkitError, ImportError):
     """An optional package is needed; the message names the extra to install."""
 

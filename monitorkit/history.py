@@ -27,6 +27,7 @@ def model_history(model_dir: str | os.PathLike) -> pd.DataFrame:
             "exit_code": record.get("exit_code"),
             "duration_s": record.get("duration_s"),
             "verdict": record.get("verdict") or record.get("error"),
+            "inputs": ", ".join(f"{k}={v}" for k, v in (record.get("inputs") or {}).items()),
         }
         for name, value in (record.get("figures") or {}).items():
             row[name] = value
@@ -66,10 +67,17 @@ def format_model_history(model_dir: str | os.PathLike, limit: int = 20) -> str:
     shown["started_at"] = shown["started_at"].dt.strftime("%Y-%m-%d %H:%M:%SZ")
     shown["severity"] = shown["severity"].fillna("-")
     shown["verdict"] = shown["verdict"].fillna("").map(lambda v: _shorten(str(v), 70))
+    for column in shown.columns:
+        # Counts read back from JSON as floats (12.0) print as the integers they are.
+        values = shown[column]
+        if values.dtype.kind == "f" and values.dropna().map(float.is_integer).all():
+            shown[column] = values.astype("Int64")
     header = f"{name}: {len(frame)} run(s)" + (
         f", last {len(shown)} shown" if len(shown) < len(frame) else ""
     )
-    columns = [c for c in shown.columns if c not in ("exit_code",)]
+    # Headline figures only (``drift.share_drifted``); per-column ones
+    # (``drift.column.age.statistic``) stay in model_history() and summary.json.
+    columns = [c for c in shown.columns if c != "exit_code" and c.count(".") <= 1]
     return header + "\n" + shown[columns].to_string(index=False, na_rep="-")
 
 

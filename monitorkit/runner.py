@@ -108,6 +108,11 @@ class TemplateParameter:
     def is_secret(self) -> bool:
         return is_secret_name(self.name)
 
+    @property
+    def is_required(self) -> bool:
+        """Declared with a help comment starting ``(required)``: a run must give it."""
+        return self.help.lstrip().lower().startswith("(required)")
+
 
 def is_secret_name(name: str) -> bool:
     """True when a parameter called ``name`` holds a secret (see the module docstring)."""
@@ -420,10 +425,26 @@ def run_template(
     template_path = find_template(template)
     declared = template_parameters(template_path)
     values = coerce_parameters(declared, dict(parameters or {}))
+    missing = [p for p in declared.values() if p.is_required and values.get(p.name) in (None, "")]
+    if missing:
+        raise ParameterError(
+            "missing required parameter(s): "
+            + "; ".join(
+                f"'{p.name}' ({p.help.lstrip()[len('(required)') :].strip()})" for p in missing
+            )
+            + "; give each with -p NAME VALUE."
+        )
     if model is None:
         model = values.get("model")
     if model is None and "model" in declared:
         model = _literal_default(declared["model"])
+    if not model and isinstance(values.get("current"), str) and values["current"]:
+        model = _name_from_path(values["current"])
+        logger.warning(
+            "no model name given: reports go under '%s', named after the current data's file "
+            "(pass -p model NAME to choose)",
+            model,
+        )
     model = model or template_path.stem
     store.check_model_name(model)
     if "model" in declared and "model" not in values:
@@ -503,6 +524,7 @@ def run_template(
         ),
     }
     store.write_json_atomic(folder / store.SUMMARY_NAME, summary)
+    _log_ending(folder / store.LOG_NAME, summary, secrets_given.values())
     store.append_index(
         folder.parent,
         {
@@ -515,6 +537,7 @@ def run_template(
             "exit_code": exit_code,
             "verdict": summary["verdict"],
             "figures": summary["figures"],
+            "inputs": {name: Path(f["path"]).name for name, f in summary["inputs"].items()},
             "error": f"{error['type']}: {error['message']}" if error else None,
             "parameters": redacted,
         },
@@ -522,6 +545,15 @@ def run_template(
     return RunResult(
         folder=folder, status=status, severity=severity, exit_code=exit_code, summary=summary
     )
+
+
+def _name_from_path(path: str) -> str:
+    """A model name from a data path: the file or folder name without data extensions."""
+    name = Path(path.rstrip("/*")).name or "model"
+    for suffix in (".gz", ".bz2", ".zst", ".parquet", ".csv", ".tsv", ".jsonl", ".ndjson", ".json"):
+        name = name.removesuffix(suffix)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
+    return name or "model"
 
 
 def _literal_default(parameter: TemplateParameter) -> Any:
@@ -562,6 +594,9 @@ def _execute(
             cwd=os.getcwd(),
             execution_timeout=timeout,
             request_save_on_cell_execute=True,
+            # The kernel's own start-up notices ("running over TCP without encryption") go to
+            # the terminal the kernel inherits; its errors still reach run.log via papermill.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
 
 
@@ -685,6 +720,20 @@ def _describe_error(exc: BaseException) -> dict[str, Any]:
             "execution_count": exc.exec_count,
         }
     return {"type": type(exc).__name__, "message": str(exc)}
+
+
+def _log_ending(path: Path, summary: Mapping[str, Any], secret_values: Any) -> None:
+    """The last line of run.log: how the run ended (status, severity, exit code, why)."""
+    error = summary.get("error")
+    line = (
+        f"{dt.datetime.now(dt.timezone.utc).isoformat()} INFO monitorkit.runner: run ended: "
+        f"status {summary['status']}, severity {summary['severity'] or '-'}, exit code "
+        f"{summary['exit_code']}"
+        + (f"; {error['type']}: {error['message']}" if error else "")
+        + (f"; verdict: {summary['verdict']}" if summary.get("verdict") else "")
+    )
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(_scrub(line, [s for s in secret_values if len(s) >= 4]) + "\n")
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitorkit.errors import InputError, ReportFormatError
+from monitorkit.errors import InputError, OutputExistsError, ReportFormatError
 
 INDEX_NAME = "index.jsonl"
 SUMMARY_NAME = "summary.json"
@@ -67,7 +67,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, replace: bool = 
     """Write ``data`` to ``path`` via a temporary file and a rename.
 
     The file appears complete or not at all. Unless ``replace`` is true, an existing ``path`` is
-    never replaced (``FileExistsError``).
+    never replaced: :class:`~monitorkit.errors.OutputExistsError` (a ``FileExistsError``) names it.
     """
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -81,7 +81,13 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, replace: bool = 
             os.replace(temporary, path)
         else:
             # link() fails if the target exists, so a concurrent writer can never be overwritten.
-            os.link(temporary, path)
+            try:
+                os.link(temporary, path)
+            except FileExistsError as exc:
+                raise OutputExistsError(
+                    f"{path} already exists and is kept; write to another path, or pass "
+                    "overwrite=True to replace it."
+                ) from exc
             os.unlink(temporary)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -3,6 +3,7 @@ Figure so that it can be restyled or saved."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,13 +20,27 @@ from monitorkit.errors import InputError
 
 
 def _new_axes(ax: Any, size: tuple[float, float]):
-    """A new Figure (not registered with pyplot, so notebooks show it only when returned)."""
+    """A new Figure (not registered with pyplot, so notebooks show it only when returned).
+
+    The Figure draws itself as PNG when it is a cell's last value, also in a fresh kernel where
+    no pyplot figure (and so no inline backend) has been set up yet.
+    """
     if ax is not None:
         return ax.figure, ax
+    figure = _report_figure_class()(figsize=size, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+@functools.cache
+def _report_figure_class() -> type:
+    """matplotlib's Figure with ``_repr_png_`` (matplotlib imported on first plot)."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=size, layout="constrained")
-    return figure, figure.add_subplot()
+    class ReportFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            return figure_to_png(self)
+
+    return ReportFigure
 
 
 def _style():
