@@ -121,6 +121,9 @@ def test_history_lists_runs_of_a_model_and_models_of_the_store(in_tmp, make_temp
     assert lines[0] == "fraud: 2 run(s)"
     assert "drifted_columns" in lines[1]
     assert "checked ok" in lines[2] and "critical" in lines[3]
+    assert " 3 " in lines[2] + " " and "3.0" not in per_model.stdout  # counts as integers
+    by_name = monitorkit("history", "fraud")
+    assert by_name.returncode == 0 and by_name.stdout == per_model.stdout
     overview = monitorkit("history")
     assert overview.returncode == 0
     assert "fraud" in overview.stdout and "critical" in overview.stdout
@@ -153,3 +156,65 @@ def test_demo_with_an_unknown_scenario_exits_2(in_tmp):
     result = monitorkit("demo", "--scenario", "seasonal_retial")
     assert result.returncode == 2
     assert "seasonal_retail" in result.stderr
+
+
+@pytest.mark.kernel
+def test_run_keeps_kernel_noise_off_the_terminal_and_logs_how_it_ended(in_tmp, data_files):
+    result = monitorkit(
+        "run",
+        "monitoring",
+        "--no-progress",
+        "-p",
+        "reference",
+        str(data_files["reference"]),
+        "-p",
+        "current",
+        str(data_files["current"]),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "without encryption" not in result.stderr and "IPKernelApp" not in result.stderr
+    # No model given: the reports are named after the current file, and the user is told.
+    assert (in_tmp / "reports" / "current").is_dir()
+    assert "named after the current data's file" in result.stderr
+    (folder,) = [p for p in (in_tmp / "reports" / "current").iterdir() if p.is_dir()]
+    last = (folder / "run.log").read_text().strip().splitlines()[-1]
+    assert "run ended: status succeeded, severity ok, exit code 0" in last
+    index = store.read_index(in_tmp / "reports" / "current")
+    assert index[-1]["inputs"] == {"reference": "reference.parquet", "current": "current.csv"}
+
+
+def test_a_missing_required_parameter_exits_2_before_anything_runs(in_tmp, data_files):
+    result = monitorkit("run", "monitoring", "-p", "reference", str(data_files["reference"]))
+    assert result.returncode == 2
+    assert "missing required parameter(s): 'current'" in result.stderr
+    assert not (in_tmp / "reports").exists()
+
+
+def test_drift_command_prints_the_report_and_exits_like_run(in_tmp, small_frames):
+    reference, current = small_frames
+    reference.to_parquet(in_tmp / "ref.parquet")
+    current.to_csv(in_tmp / "same.csv", index=False)
+    moved = current.assign(income=current["income"] * 1.5)
+    moved.to_csv(in_tmp / "moved.csv", index=False)
+
+    quiet = monitorkit("drift", "ref.parquet", "same.csv")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.startswith("Drift OK")
+    loud = monitorkit("drift", "ref.parquet", "moved.csv", "--json")
+    assert loud.returncode == 4, loud.stderr
+    data = json.loads(loud.stdout)
+    assert data["kind"] == "drift"
+    moved_columns = [c["column"] for c in data["columns"] if c["values_drifted"]]
+    assert moved_columns == ["income"]
+
+    baseline = monitorkit("baseline", "ref.parquet", "-o", "base.json")
+    assert baseline.returncode == 0, baseline.stderr
+    from_baseline = monitorkit("drift", "base.json", "moved.csv")
+    assert from_baseline.returncode == 4 and "income" in from_baseline.stdout
+
+    (in_tmp / "semicolon.csv").write_text(
+        current.head(50).to_csv(sep=";", index=False), encoding="utf-8"
+    )
+    nothing = monitorkit("drift", "ref.parquet", "semicolon.csv")
+    assert nothing.returncode == 1 and "no column in common" in nothing.stderr
+    assert monitorkit("drift", "ref.parquet").returncode == 2

@@ -269,3 +269,21 @@ def test_templates_are_shipped_inside_the_wheel(tmp_path):
     assert "monitorkit/notebooks/monitoring.ipynb" in names
     assert "monitorkit/templates/nbconvert/monitorkit_report/index.html.j2" in names
     assert "monitorkit/py.typed" in names
+
+
+@pytest.mark.kernel
+def test_a_plot_as_the_last_line_of_a_cell_shows_in_a_fresh_kernel(in_tmp, make_template):
+    template = make_template(
+        "plot.ipynb",
+        "n: int = 2000  # rows",
+        "import monitorkit as mk\n"
+        "ref, cur, _ = mk.datasets.load_scenario('seasonal_retail', n_rows=n)\n"
+        "drift = mk.DriftReport(ref, cur)",
+        "drift.plot('temperature_c')",
+    )
+    result = run_template(template, {}, progress=False)
+    assert result.exit_code == 0, result.summary.get("error")
+    notebook = nbformat.read(result.notebook, as_version=4)
+    outputs = notebook.cells[-1]["outputs"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1, outputs  # the picture, once, not only "<Figure size …>"
