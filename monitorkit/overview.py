@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from monitorkit.reference import as_reference
 from monitorkit.report import Report
-from monitorkit.schema import ColumnSpec, ResolvedSpec, read_frame, resolve_spec, time_span
+from monitorkit.schema import ColumnSpec, ResolvedSpec, resolve_spec, time_span
 from monitorkit.severity import Severity
 
 OVERVIEW_SCHEMA_VERSION = 1
@@ -82,30 +83,53 @@ class DataOverview(Report, kind="data_overview"):
         current: Any,
         spec: ColumnSpec | Mapping[str, Any] | None = None,
     ) -> DataOverview:
-        """Summarise ``reference`` and ``current`` (anything :func:`read_frame` reads)."""
-        reference = read_frame(reference, name="reference")
-        current = read_frame(current, name="current")
-        resolved = resolve_spec(spec, reference, current)
-        timestamp = resolved.timestamp
+        """Summarise ``reference`` and ``current``.
+
+        Each side is anything :func:`~monitorkit.read_frame` reads, or a
+        :class:`~monitorkit.Profile` or :class:`~monitorkit.Baseline`
+        (:func:`~monitorkit.reference.as_reference`). A side without rows (a profile, a
+        baseline without a sample) is summarised from its profile: its rows and columns, the
+        missing cells of its profiled columns, and no time span. Kinds and roles come from
+        ``spec`` and the rows, or from the profile when a side has none; with ``spec=None``
+        the roles a baseline or profile was captured with are used.
+        """
+        sides = (as_reference(reference, "reference"), as_reference(current, "current"))
+        if spec is None:
+            spec = next((s.column_spec for s in sides if s.column_spec is not None), None)
+        if all(side.has_rows for side in sides):
+            resolved = resolve_spec(spec, sides[0].frame, sides[1].frame)
+        else:
+            resolved = next(s.resolved_spec for s in sides if not s.has_rows)
         inputs = []
-        for name, frame in (("reference", reference), ("current", current)):
-            span = time_span(frame, timestamp)
+        columns = []
+        for side in sides:
+            if side.has_rows:
+                frame = side.frame
+                span = time_span(frame, resolved.timestamp)
+                names = list(frame.columns)
+                missing = int(frame.isna().to_numpy().sum())
+            else:
+                span = None
+                names = side.resolved_spec.names
+                missing = sum(int(c.missing) for c in side.profile.columns.values())
+            columns.append(names)
             inputs.append(
                 InputSummary(
-                    name=name,
-                    rows=int(frame.shape[0]),
-                    columns=int(frame.shape[1]),
-                    missing_cells=int(frame.isna().to_numpy().sum()),
+                    name=side.name,
+                    rows=side.rows,
+                    columns=len(names),
+                    missing_cells=missing,
                     start=span[0].isoformat() if span else None,
                     end=span[1].isoformat() if span else None,
                 )
             )
+        reference_columns, current_columns = columns
         return cls.from_result(
             OverviewResult(
                 inputs=tuple(inputs),
                 spec=resolved,
-                only_in_reference=tuple(c for c in reference.columns if c not in current.columns),
-                only_in_current=tuple(c for c in current.columns if c not in reference.columns),
+                only_in_reference=tuple(c for c in reference_columns if c not in current_columns),
+                only_in_current=tuple(c for c in current_columns if c not in reference_columns),
             )
         )
 

@@ -44,7 +44,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitorkit.errors import ColumnSpecError, DataSourceError, SchemaError
+from monitorkit.errors import (
+    ColumnSpecError,
+    DataSourceError,
+    InputError,
+    MonitorkitError,
+    SchemaError,
+)
 
 KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "id")
 ROLES = ("target", "prediction", "prediction_label", "timestamp", "id", "feature")
@@ -93,18 +100,72 @@ _INFERENCE_SAMPLE = 20_000
 # Reading tables
 # --------------------------------------------------------------------------------------------
 
-TableLike = Any  # DataFrame | str | os.PathLike | pyarrow.Table | polars.DataFrame
+TableLike = Any  # DataFrame | str | os.PathLike | glob | pyarrow.Table | polars.DataFrame
+
+DEFAULT_BATCH_ROWS = 500_000
+
+# File formats by suffix; CSV, TSV and JSON lines may also be gzip-compressed (".csv.gz").
+_FORMAT_OF_SUFFIX = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+_FORMAT_NAMES = {"parquet": "parquet", "csv": "CSV", "tsv": "TSV", "jsonl": "JSON-lines"}
+SUPPORTED_FORMATS = (
+    ".parquet/.pq, .csv, .tsv, .jsonl/.ndjson (CSV, TSV and JSON lines optionally .gz)"
+)
+
+# The cells pandas.read_csv reads as missing by default (its na_values), the empty cell first.
+MISSING_STRINGS = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+_TRUE_STRINGS = ("True", "TRUE", "true")  # what pandas.read_csv reads as booleans
+_FALSE_STRINGS = ("False", "FALSE", "false")
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+_CSV_BLOCK_BYTES = 16 << 20  # bytes of CSV parsed at a time when streaming
+_GLOB_CHARACTERS = "*?["
 
 
 def read_frame(source: TableLike, name: str = "data") -> pd.DataFrame:
     """Read a table and check that its columns are usable.
 
+    Every source goes through the same readers as :func:`iter_batches`, so a file profiled
+    batch by batch and the same file read whole see the same values.
+
     Parameters
     ----------
     source
-        A :class:`pandas.DataFrame`; a path (``str`` or :class:`os.PathLike`) to a parquet file,
-        a directory of parquet files, a CSV/TSV file (optionally ``.gz``), or a JSON-lines file;
-        a :class:`pyarrow.Table`; or a polars ``DataFrame``.
+        A :class:`pandas.DataFrame`; a :class:`pyarrow.Table` or ``RecordBatch``; a polars
+        ``DataFrame`` or ``LazyFrame``; or a path (``str`` or :class:`os.PathLike`) to
+
+        * a parquet file (``.parquet``, ``.pq``), a CSV or TSV file, or a JSON-lines file
+          (``.jsonl``, ``.ndjson``); CSV, TSV and JSON lines may be gzip-compressed (``.gz``);
+        * a folder of such files (all of one format, found at any depth; names starting with
+          ``.`` or ``_`` are left out). Hive-style folders (``date=2026-01-01/``,
+          ``region=eu/``) add their keys as columns;
+        * a glob pattern (``"logs/*.parquet"``, ``"logs/**/*.csv"``); ``key=value`` folders
+          below the pattern's fixed part add columns as for folders.
     name
         What the table is called in error messages (``"reference"``, ``"current"``).
 
@@ -112,12 +173,18 @@ def read_frame(source: TableLike, name: str = "data") -> pd.DataFrame:
     -------
     pandas.DataFrame
         The table with unique, string column names. A DataFrame passed in is returned as is
-        (not copied). CSV columns holding ISO 8601 date-times are parsed to datetimes.
+        (not copied). Text formats are typed as :func:`pandas.read_csv` types them: every
+        cell pandas reads as missing (the empty cell, ``NA``, ``null``, …: :data:`MISSING_STRINGS`)
+        is missing; numbers become ``int64`` / ``float64``, ``True``/``False`` booleans; and
+        columns of ISO 8601 date-time strings (CSV, JSON lines, folder keys) become
+        datetimes, with values that do not parse as missing (NaT). JSON values keep their
+        JSON types (a JSON string of digits stays a string).
 
     Raises
     ------
     DataSourceError
-        The path does not exist, is of an unknown format, or cannot be parsed.
+        The path does not exist, no file matches the glob, the format is unknown, or a file
+        cannot be parsed; the message names the file.
     SchemaError
         The table has no rows or no columns, duplicate column names or non-string column names.
 
@@ -130,23 +197,56 @@ def read_frame(source: TableLike, name: str = "data") -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         frame = source
     elif isinstance(source, (str, os.PathLike)):
-        frame = _read_path(Path(source), name)
-    elif type(source).__module__.startswith("pyarrow") and hasattr(source, "to_pandas"):
-        frame = source.to_pandas()
-    elif type(source).__module__.startswith("polars") and hasattr(source, "to_pandas"):
-        frame = source.to_pandas()
-    elif isinstance(source, pd.Series):
-        raise DataSourceError(
-            f"{name} is a pandas Series; a table is expected. Pass series.to_frame() instead."
-        )
+        files = _resolve_files(source, name)
+        frames = list(_file_frames(files, name, batch_rows=None))
+        non_empty = [f for f in frames if len(f)]
+        if len(non_empty) > 1:
+            frame = pd.concat(non_empty, ignore_index=True, sort=False)
+        else:
+            frame = non_empty[0] if non_empty else frames[0]
     else:
-        raise DataSourceError(
-            f"{name} is a {type(source).__name__}; expected a pandas DataFrame, a path to a "
-            "parquet/CSV/JSON-lines file or parquet directory, a pyarrow Table or a polars "
-            "DataFrame."
-        )
+        frame = _arrow_table(source, name).to_pandas()
     check_columns(frame, name)
     return frame
+
+
+def iter_batches(
+    source: TableLike, name: str = "data", *, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The rows of a table as DataFrames of at most ``batch_rows`` rows, read as they go.
+
+    Accepts what :func:`read_frame` accepts, and reads files one at a time: parquet one
+    record batch at a time (pyarrow, no read-ahead), CSV/TSV with pyarrow's streaming reader
+    (16 MB of text at a time), JSON lines ``batch_rows`` lines at a time — so memory follows
+    the batch, not the input. Values are typed as by :func:`read_frame`; the choice made for
+    a text column in its first batch holds for the later ones (a column of numbers stays
+    numeric; a batch whose cells are not all numbers keeps them as strings, which numeric
+    statistics count as invalid). A column missing from a later file is filled with missing
+    values.
+
+    Empty batches are left out, but at least one batch is always produced (an input without
+    rows gives one empty DataFrame with its columns), so callers can name its columns.
+    Errors about the source (no such path, no match, unknown format) are raised by this call,
+    not by the first ``next()``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from monitorkit.schema import iter_batches
+    >>> [len(b) for b in iter_batches(pd.DataFrame({"age": range(10)}), batch_rows=4)]
+    [4, 4, 2]
+    """
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+        raise InputError(f"batch_rows must be a positive integer; got {batch_rows!r}.")
+    if isinstance(source, pd.DataFrame):
+        return _frame_batches(source, batch_rows)
+    if isinstance(source, (str, os.PathLike)):
+        files = _resolve_files(source, name)
+        return _sliced(_file_frames(files, name, batch_rows), batch_rows)
+    table = _arrow_table(source, name)
+    if table.num_rows == 0:
+        return iter([table.to_pandas()])
+    return _sliced((batch.to_pandas() for batch in table.to_batches(batch_rows)), batch_rows)
 
 
 def check_columns(frame: pd.DataFrame, name: str = "data") -> None:
@@ -179,42 +279,427 @@ def check_columns(frame: pd.DataFrame, name: str = "data") -> None:
         )
 
 
-def _read_path(path: Path, name: str) -> pd.DataFrame:
-    if not path.exists():
-        raise DataSourceError(f"{name}: no such file or directory: '{path}'.")
-    suffixes = [s.lower() for s in path.suffixes]
-    try:
-        if path.is_dir():
-            import pyarrow.dataset as pads
+# ---- in-memory tables ---------------------------------------------------------------------
 
-            frame = pads.dataset(path, format="parquet").to_table().to_pandas()
-        elif suffixes and suffixes[-1] in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        elif any(s in (".csv", ".tsv") for s in suffixes[-2:]):
-            separator = "\t" if ".tsv" in suffixes[-2:] else ","
-            frame = _parse_iso_datetimes(pd.read_csv(path, sep=separator))
-        elif any(s in (".jsonl", ".ndjson") for s in suffixes[-2:]):
-            frame = pd.read_json(path, lines=True)
-        else:
-            raise DataSourceError(
-                f"{name}: cannot tell the format of '{path}' from its name; use a .parquet, "
-                ".csv, .tsv or .jsonl file (optionally .gz), or a directory of parquet files."
-            )
-    except DataSourceError:
-        raise
-    except Exception as exc:  # any parser failure becomes one clear error naming the file
+
+def _frame_batches(frame: pd.DataFrame, batch_rows: int) -> Iterator[pd.DataFrame]:
+    if len(frame) == 0:
+        yield frame
+    for start in range(0, len(frame), batch_rows):
+        yield frame.iloc[start : start + batch_rows]
+
+
+def _arrow_table(source: Any, name: str) -> Any:
+    """A pyarrow Table of a pyarrow Table / RecordBatch or a polars DataFrame / LazyFrame."""
+    module = type(source).__module__
+    if module.startswith("pyarrow") and hasattr(source, "to_pandas"):
+        import pyarrow as pa
+
+        if isinstance(source, pa.RecordBatch):
+            return pa.Table.from_batches([source])
+        if isinstance(source, pa.Table):
+            return source
+    if module.startswith("polars"):
+        if hasattr(source, "collect") and not hasattr(source, "to_arrow"):
+            source = source.collect()  # a LazyFrame: run the query
+        if hasattr(source, "to_arrow"):
+            return source.to_arrow()
+    if isinstance(source, pd.Series):
         raise DataSourceError(
-            f"{name}: could not read '{path}': {type(exc).__name__}: {exc}"
-        ) from exc
+            f"{name} is a pandas Series; a table is expected. Pass series.to_frame() instead."
+        )
+    kind = type(source).__name__
+    if kind in ("Profile", "Baseline"):
+        raise DataSourceError(
+            f"{name} is a {kind}, which keeps summaries, not rows; a table is expected here. "
+            "Pass the data itself (a DataFrame or a path)."
+        )
+    raise DataSourceError(
+        f"{name} is a {kind}; expected a pandas DataFrame, a pyarrow Table, a polars "
+        f"DataFrame, or a path, folder or glob of files ({SUPPORTED_FORMATS})."
+    )
+
+
+def _sliced(frames: Iterable[pd.DataFrame], batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Non-empty slices of at most ``batch_rows`` rows; one empty frame if there are none."""
+    empty = None
+    produced = False
+    for frame in frames:
+        if len(frame) == 0:
+            empty = frame if empty is None else empty
+            continue
+        for start in range(0, len(frame), batch_rows):
+            produced = True
+            yield frame.iloc[start : start + batch_rows]
+    if not produced and empty is not None:
+        yield empty
+
+
+# ---- files, folders, globs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Files:
+    """What a path stands for: its files (all of one format) and their folder keys."""
+
+    source: str
+    format: str  # "parquet", "csv", "tsv" or "jsonl"
+    paths: tuple[str, ...]
+    partitions: tuple[tuple[tuple[str, str | None], ...], ...] = ()  # per file: (key, value)
+
+
+def _format_of(path: str) -> str | None:
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    if compressed:
+        suffixes = suffixes[:-1]
+    if not suffixes:
+        return None
+    found = _FORMAT_OF_SUFFIX.get(suffixes[-1])
+    return None if found == "parquet" and compressed else found
+
+
+def _is_glob(text: str) -> bool:
+    return any(character in text for character in _GLOB_CHARACTERS)
+
+
+def _resolve_files(source: str | os.PathLike, name: str) -> _Files:
+    text = os.path.expanduser(os.fspath(source))
+    path = Path(text)
+    if path.is_dir():
+        return _folder_files(path, name)
+    if path.exists():  # a file, even if its name holds glob characters
+        return _Files(text, _known_format(text, name), (text,), ((),))
+    if _is_glob(text):
+        return _glob_files(text, name)
+    relative = "" if path.is_absolute() else f" (relative to the working directory, {os.getcwd()})"
+    raise DataSourceError(
+        f"{name}: no such file or directory: '{text}'{_nearby(path)}; check the path{relative}."
+    )
+
+
+def _known_format(path: str, name: str) -> str:
+    found = _format_of(path)
+    if found is None:
+        hint = ""
+        if Path(path).suffix.lower() == ".json":
+            hint = (
+                " A .json file holding one JSON object per line can be renamed to .jsonl; a "
+                "JSON array can be read with pandas.read_json and passed as a DataFrame."
+            )
+        raise DataSourceError(
+            f"{name}: cannot tell the format of '{path}' from its name; supported: "
+            f"{SUPPORTED_FORMATS}, a folder of such files, or a glob of them.{hint} Read other "
+            "formats with pandas and pass the DataFrame."
+        )
+    return found
+
+
+def _nearby(path: Path) -> str:
+    """' (did you mean …?)' with close names in the parent folder, or ''."""
+    import difflib
+
+    parent = path.parent
+    if not parent.is_dir():
+        return f" (the folder '{parent}' does not exist either)"
+    names = [p.name for p in parent.iterdir()]
+    close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(repr(str(parent / c)) for c in close)}?)" if close else ""
+
+
+def _one_format(files: Sequence[str], where: str, name: str) -> str:
+    formats = Counter(_known_format(f, name) for f in files)
+    if len(formats) > 1:
+        counts = ", ".join(f"{count} {_FORMAT_NAMES[fmt]}" for fmt, count in formats.items())
+        raise DataSourceError(
+            f"{name}: {where} holds files of several formats ({counts}); a table is read from "
+            "files of one format. Pass a glob for one of them, e.g. 'folder/**/*.parquet'."
+        )
+    return next(iter(formats))
+
+
+def _folder_files(folder: Path, name: str) -> _Files:
+    found, other = [], []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).parts
+        # Like pyarrow: hidden and underscore names (_SUCCESS, _temporary/, .crc) are not data.
+        if any(part.startswith((".", "_")) for part in relative) or not path.is_file():
+            continue
+        (found if _format_of(path.name) else other).append(path)
+    if not found:
+        seen = f" (it holds: {', '.join(repr(p.name) for p in other[:5])})" if other else ""
+        raise DataSourceError(
+            f"{name}: the folder '{folder}' holds no data files{seen}; expected files of "
+            f"one of: {SUPPORTED_FORMATS}."
+        )
+    paths = [str(p) for p in found]
+    file_format = _one_format(paths, f"the folder '{folder}'", name)
+    partitions = tuple(_hive_pairs(p.relative_to(folder).parent.parts) for p in found)
+    return _Files(str(folder), file_format, tuple(paths), partitions)
+
+
+def _glob_base(pattern: str) -> Path:
+    """The folder part of a glob pattern before its first wildcard."""
+    fixed = []
+    for part in Path(pattern).parts[:-1]:
+        if _is_glob(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def _glob_files(pattern: str, name: str) -> _Files:
+    import glob as globbing
+
+    matches = sorted(p for p in globbing.glob(pattern, recursive=True) if os.path.isfile(p))
+    base = _glob_base(pattern)
+    if not matches:
+        wanted = _format_of(pattern)
+        what = f"{_FORMAT_NAMES[wanted]} files" if wanted else "files"
+        if not base.is_dir():
+            where = f"the folder '{base}' does not exist"
+        else:
+            names = sorted(p.name for p in base.iterdir())
+            shown = list_names(names, limit=6)
+            where = f"'{base}' holds: {shown}" if names else f"'{base}' is empty"
+        raise DataSourceError(
+            f"{name}: no {what} match '{pattern}' ({where}). Check the pattern; '**' matches "
+            "any depth of sub-folders, e.g. 'logs/**/*.parquet'."
+        )
+    file_format = _one_format(matches, f"the glob '{pattern}'", name)
+    partitions = []
+    for match in matches:
+        try:
+            parts = Path(match).relative_to(base).parent.parts
+        except ValueError:  # a pattern such as '../logs/*.csv' matched outside the base
+            parts = ()
+        partitions.append(_hive_pairs(parts))
+    return _Files(pattern, file_format, tuple(matches), tuple(partitions))
+
+
+def _hive_pairs(parts: Sequence[str]) -> tuple[tuple[str, str | None], ...]:
+    """``key=value`` folder names (hive partitioning) as (key, value) pairs."""
+    from urllib.parse import unquote
+
+    pairs = []
+    for part in parts:
+        key, equals, value = part.partition("=")
+        if equals and key:
+            pairs.append((unquote(key), None if value == _HIVE_NULL else unquote(value)))
+    return tuple(pairs)
+
+
+def _file_frames(files: _Files, name: str, batch_rows: int | None) -> Iterator[pd.DataFrame]:
+    """Each file's rows (whole when ``batch_rows`` is None, else in batches), typed by one
+    :class:`_TextColumns` for the whole source, with folder keys and missing columns added."""
+    text_columns = _TextColumns()
+    keys = _partition_values(files)
+    first_columns: list[str] | None = None
+    for index, path in enumerate(files.paths):
+        pieces = _read_file(path, files.format, batch_rows, text_columns)
+        for frame in _guarded(pieces, name, path, files.format):
+            if frame.columns.has_duplicates:
+                check_columns(frame, f"{name} ('{path}')")  # raises, naming the duplicates
+            if keys is not None:
+                frame = _with_keys(frame, keys, index)
+            if first_columns is None:
+                first_columns = list(frame.columns)
+            else:
+                absent = [c for c in first_columns if c not in frame.columns]
+                if absent:
+                    frame = frame.assign(**dict.fromkeys(absent, np.nan))
+            yield frame
+
+
+def _read_file(
+    path: str, file_format: str, batch_rows: int | None, text_columns: _TextColumns
+) -> Iterator[pd.DataFrame]:
+    if file_format == "parquet":
+        import pyarrow.parquet as pq
+
+        if batch_rows is None:
+            yield pq.read_table(path, partitioning=None).to_pandas()
+            return
+        # One record batch at a time, no read-ahead: memory follows the batch size.
+        with pq.ParquetFile(path, pre_buffer=False) as parquet:
+            for batch in parquet.iter_batches(batch_size=batch_rows, use_threads=False):
+                yield batch.to_pandas()
+            if parquet.metadata.num_rows == 0:
+                yield parquet.schema_arrow.empty_table().to_pandas()
+    elif file_format in ("csv", "tsv"):
+        for table in _csv_tables(path, "\t" if file_format == "tsv" else ",", batch_rows):
+            yield text_columns.convert(table)
+    else:
+        options = dict(lines=True, dtype=False)  # JSON types as they are; dates below
+        if batch_rows is None:
+            yield text_columns.parse_datetimes(pd.read_json(path, **options))
+            return
+        with pd.read_json(path, chunksize=batch_rows, **options) as reader:
+            for chunk in reader:
+                yield text_columns.parse_datetimes(chunk)
+
+
+def _csv_tables(path: str, delimiter: str, batch_rows: int | None) -> Iterator[Any]:
+    """A CSV file as pyarrow tables of strings (missing cells null): whole, or streamed."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+    # The column names come from a first look at the file; every column is then read as text
+    # and typed by _TextColumns, so a later block can never contradict the first one's types.
+    with pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=1 << 20),
+        parse_options=parse_options,
+    ) as probe:
+        names = probe.schema.names
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        null_values=list(MISSING_STRINGS),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    if batch_rows is None:
+        yield pacsv.read_csv(path, parse_options=parse_options, convert_options=convert_options)
+        return
+    produced = False
+    with pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
+        parse_options=parse_options,
+        convert_options=convert_options,
+    ) as reader:
+        for batch in reader:
+            produced = True
+            yield pa.Table.from_batches([batch])
+    if not produced:
+        yield pa.schema([(n, pa.string()) for n in names]).empty_table()
+
+
+def _guarded(
+    pieces: Iterator[pd.DataFrame], name: str, path: str, file_format: str
+) -> Iterator[pd.DataFrame]:
+    """``pieces``, with any parser failure turned into one DataSourceError naming the file."""
+    import pyarrow as pa
+
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration:
+            return
+        except MonitorkitError:
+            raise
+        except (OSError, ValueError, EOFError, pa.ArrowException) as exc:
+            hint = ""
+            if "utf8" in str(exc).lower().replace("-", "") or isinstance(exc, UnicodeError):
+                hint = (
+                    " The file is not UTF-8 text: save it as UTF-8, or read it with "
+                    "pandas.read_csv(..., encoding=...) and pass the DataFrame."
+                )
+            raise DataSourceError(
+                f"{name}: could not read '{path}' as a {_FORMAT_NAMES[file_format]} file: "
+                f"{type(exc).__name__}: {exc}.{hint}"
+            ) from exc
+        yield piece
+
+
+def _partition_values(files: _Files) -> pd.DataFrame | None:
+    """One row per file: its folder keys, typed like CSV cells; None without keys."""
+    keys: list[str] = []
+    for pairs in files.partitions:
+        keys += [key for key, _ in pairs if key not in keys]
+    if not keys:
+        return None
+    import pyarrow as pa
+
+    values = [dict(pairs) for pairs in files.partitions]
+    table = pa.table({key: pa.array([v.get(key) for v in values], pa.string()) for key in keys})
+    return _TextColumns().convert(table)
+
+
+def _with_keys(frame: pd.DataFrame, keys: pd.DataFrame, index: int) -> pd.DataFrame:
+    for key in keys.columns:
+        if key not in frame.columns:  # a column of the file itself wins over its folder name
+            rows = np.full(len(frame), index)
+            frame[key] = keys[key].iloc[rows].set_axis(frame.index)
     return frame
 
 
-def _parse_iso_datetimes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn string columns that hold ISO 8601 date-times into datetime columns (CSV input)."""
-    for column in frame.columns:
-        if _is_stringish(frame[column]) and _looks_like_datetimes(frame[column]):
-            frame[column] = pd.to_datetime(frame[column], format="ISO8601", errors="coerce")
-    return frame
+class _TextColumns:
+    """Types columns of text (CSV cells, folder keys) as :func:`pandas.read_csv` does.
+
+    Numbers (surrounding spaces allowed) become ``int64``, or ``float64`` when some are not
+    integers or some are missing; ``True``/``TRUE``/``true`` and the ``False`` forms become
+    booleans; other text stays text, and text columns of ISO 8601 date-times become
+    datetimes. The choice is made once per column name, on its first batch holding any
+    value, and kept for later batches, so every batch of one source is typed alike; a later
+    batch whose cells do not fit the choice keeps them as text.
+    """
+
+    def __init__(self) -> None:
+        self._plans: dict[str, str] = {}  # column -> "number", "boolean", "text", "datetime"
+
+    def convert(self, table: Any) -> pd.DataFrame:
+        import pyarrow as pa
+
+        arrays = []
+        for position, column_name in enumerate(table.column_names):
+            plan = self._plans.get(column_name)
+            typed, found = _typed_text(table.column(position), plan)
+            if plan is None and found in ("number", "boolean"):
+                self._plans[column_name] = found
+            arrays.append(typed)
+        frame = pa.Table.from_arrays(arrays, names=table.column_names).to_pandas()
+        return self.parse_datetimes(frame)
+
+    def parse_datetimes(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for position, column_name in enumerate(frame.columns):
+            values = frame.iloc[:, position]
+            if not _is_stringish(values):
+                continue
+            plan = self._plans.get(column_name)
+            if plan is None and values.notna().any():
+                plan = "datetime" if _looks_like_datetimes(values) else "text"
+                self._plans[column_name] = plan
+            if plan == "datetime":
+                frame.isetitem(position, _to_datetimes(values))
+        return frame
+
+
+def _typed_text(column: Any, plan: str | None) -> tuple[Any, str | None]:
+    """A pyarrow string column as numbers, booleans or text, and what it turned out to be
+    (None when every cell is missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count == len(column):
+        # pandas reads a column of empty cells as float NaN; a text column keeps its type.
+        if plan in ("text", "datetime"):
+            return column, None
+        return pa.chunked_array([pa.nulls(len(column), pa.float64())]), None
+    if plan in ("text", "datetime"):
+        return column, plan
+    trimmed = pc.utf8_trim_whitespace(column)
+    if plan in (None, "number"):
+        for number_type in (pa.int64(), pa.float64()):
+            try:
+                return pc.cast(trimmed, number_type), "number"
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+    if plan in (None, "boolean"):
+        words = pa.array(_TRUE_STRINGS + _FALSE_STRINGS)
+        known = pc.is_in(trimmed, value_set=words)
+        if pc.all(pc.or_kleene(known, pc.is_null(trimmed))).as_py():
+            truth = pc.is_in(trimmed, value_set=pa.array(_TRUE_STRINGS))
+            return pc.if_else(pc.is_null(trimmed), None, truth), "boolean"
+    return column, "text"
+
+
+def _to_datetimes(values: pd.Series) -> pd.Series:
+    try:
+        return pd.to_datetime(values, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # mixed UTC offsets: compare them in UTC
+        return pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
 
 
 # --------------------------------------------------------------------------------------------

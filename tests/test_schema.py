@@ -173,3 +173,8 @@ def test_resolve_spec_rejects_non_specs(small_frames):
         resolve_spec("label", small_frames[0])
     with pytest.raises(ColumnSpecError, match="unknown ColumnSpec field"):
         resolve_spec({"targett": "label"}, small_frames[0])
+
+
+def test_summaries_passed_where_rows_are_needed_say_so(small_frames):
+    with pytest.raises(DataSourceError, match="current is a Profile, which keeps summaries"):
+        mk.read_frame(mk.profile(small_frames[0]), name="current")
