@@ -17,9 +17,10 @@ Inference rules (applied only where the user did not declare a column):
   ``{"true", "false"}`` / ``{"yes", "no"}`` (any case).
 * ``datetime``: a datetime dtype (time-zone aware or not), or strings of which at least 95% of a
   sample parse as ISO 8601 date-times.
-* ``id``: a name that is ``id`` or ends in ``_id``/``uuid``/``_key`` and values that are at least
-  99% unique; or strings that are all unique, contain no spaces and have a fixed length (UUIDs,
-  hashes), with at least 50 rows.
+* ``id``: a name whose last word is ``id``, ``uuid``, ``guid`` or ``key`` (``user_id``,
+  ``PassengerId``, ``customerID``) and values at least 99% unique; integers that are unique and
+  increasing whatever the name (a row number); or strings that are all unique, contain no
+  spaces and have a fixed length (UUIDs, hashes), with at least 50 rows.
 * ``numeric``: a numeric dtype; also strings of which at least 95% parse as numbers (so a numeric
   column carrying a few corrupt strings is still treated as numeric, and the strings become a
   data-quality finding rather than a new category).
@@ -27,14 +28,24 @@ Inference rules (applied only where the user did not declare a column):
   values are at least 50% unique (free text is skipped by distribution tests).
 * ``categorical``: every other string, categorical or object column.
 
-Roles by name, matched case-insensitively on the whole name:
+Roles, from the words of the name (camel case and separators split: ``PassengerId`` is
+*passenger id*) and from the values; the reason shown for each says which, and a guess that
+could be wrong says so with the argument that changes it:
 
-* target: ``target``, ``label``, ``y``, ``y_true``, ``actual``, ``ground_truth``, ``outcome``
-* prediction: ``prediction``, ``pred``, ``score``, ``y_pred``, ``y_score``, ``proba``,
-  ``probability``, ``prediction_score``, ``predicted_proba``
-* prediction_label: ``prediction_label``, ``predicted_label``, ``predicted_class``
+* prediction: a numeric column with a score word (``score``, ``proba``, ``probability``,
+  ``prob``) whose values are in [0, 1], or whose name also has a prediction word
+  (``y_pred_proba``, ``fraud_score``; ``credit_score`` of 300–850 stays a feature);
+* prediction_label: a prediction word (``pred``, ``prediction``, ``predicted``) without a score
+  word, when it holds classes (``predicted_class``, a 0/1 ``y_pred``) or stands beside a score
+  (a guess, said so); without a score it is the prediction itself (a regression's ``y_pred``);
+* target: ``target`` as first or last word (``clf_target``, ``target_price``), a last word
+  ``label`` without a prediction word, or a whole name among ``y``, ``y_true``, ``label``,
+  ``class``, ``actual``, ``outcome``, ``ground_truth``, ``survived``, ``churn``, ``churned``,
+  ``exited``, ``default``, ``default payment next month``; else, beside a score, a 0/1 column
+  whose last word is ``label``, ``outcome``, ``result`` or ``flag`` (a guess). Names starting
+  with ``is``/``has`` stay features;
 * timestamp: ``timestamp``, ``ts``, ``event_time``, ``event_timestamp``, ``datetime``, ``time``,
-  ``date``, ``created_at``; if none matches, the only ``datetime`` column there is.
+  ``date``, ``created_at``; if none matches, the only ``datetime`` column there is;
 * id: ``id``, ``request_id``, ``prediction_id``, ``event_id``; if none matches, the first column
   inferred as kind ``id``.
 """
@@ -64,19 +75,17 @@ from monitorkit.errors import (
 KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "id")
 ROLES = ("target", "prediction", "prediction_label", "timestamp", "id", "feature")
 
-_TARGET_NAMES = ("target", "label", "y", "y_true", "actual", "ground_truth", "outcome")
-_PREDICTION_NAMES = (
-    "prediction",
-    "pred",
-    "score",
-    "y_pred",
-    "y_score",
-    "proba",
-    "probability",
-    "prediction_score",
-    "predicted_proba",
+# Role inference by name tokens (``PassengerId`` → passenger, id; ``clf_target`` → clf, target).
+_TARGET_WORDS = frozenset(
+    {"target", "label", "labels", "y", "class", "actual", "outcome", "survived", "churn",
+     "churned", "exited", "default"}
+)  # fmt: skip
+_TARGET_PHRASES = frozenset(
+    {("y", "true"), ("ground", "truth"), ("true", "label"), ("default", "payment", "next", "month")}
 )
-_PREDICTION_LABEL_NAMES = ("prediction_label", "predicted_label", "predicted_class")
+_SCORE_TOKENS = frozenset({"proba", "probability", "probabilities", "prob", "score", "scores"})
+_PREDICTION_TOKENS = frozenset({"pred", "preds", "prediction", "predictions", "predicted"})
+_LABEL_TOKENS = frozenset({"label", "class"})
 _TIMESTAMP_NAMES = (
     "timestamp",
     "ts",
@@ -88,7 +97,7 @@ _TIMESTAMP_NAMES = (
     "created_at",
 )
 _ID_NAMES = ("id", "request_id", "prediction_id", "event_id")
-_ID_NAME_PATTERN = re.compile(r"(^id$|_id$|uuid$|_key$)", re.IGNORECASE)
+_ID_TOKENS = frozenset({"id", "uuid", "guid", "key"})
 _BOOLEAN_WORDS = ({"true", "false"}, {"yes", "no"}, {"t", "f"}, {"y", "n"})
 _ISO_DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
 
@@ -992,35 +1001,7 @@ def resolve_spec(
                 )
             roles[column] = (role, "declared")
 
-    taken = set(roles)
-    for role, candidates in (
-        ("target", _TARGET_NAMES),
-        ("prediction", _PREDICTION_NAMES),
-        ("prediction_label", _PREDICTION_LABEL_NAMES),
-        ("timestamp", _TIMESTAMP_NAMES),
-        ("id", _ID_NAMES),
-    ):
-        if declared_roles[role] is not None:
-            continue
-        match = _match_name(columns, candidates, taken)
-        if role == "timestamp" and match is not None and kinds[match][0] != "datetime":
-            match = None
-        if role == "id" and match is not None and kinds[match][0] not in ("id", "categorical"):
-            match = None
-        if match is not None:
-            roles[match] = (role, f"named '{match}'")
-            taken.add(match)
-            continue
-        if role == "timestamp":
-            datetimes = [c for c in columns if kinds[c][0] == "datetime" and c not in taken]
-            if len(datetimes) == 1:
-                roles[datetimes[0]] = (role, "the only datetime column")
-                taken.add(datetimes[0])
-        if role == "id":
-            ids = [c for c in columns if kinds[c][0] == "id" and c not in taken]
-            if ids:
-                roles[ids[0]] = (role, "unique identifier values")
-                taken.add(ids[0])
+    _infer_roles(columns, kinds, owner, declared_roles, roles)
 
     infos = []
     for column in columns:
@@ -1067,12 +1048,126 @@ def _check_declared_columns(spec: ColumnSpec, frame: pd.DataFrame, name: str) ->
             )
 
 
-def _match_name(columns: Sequence[str], candidates: Sequence[str], taken: set[str]) -> str | None:
-    lowered = {c.lower(): c for c in reversed(columns) if c not in taken}
-    for candidate in candidates:
-        if candidate in lowered:
-            return lowered[candidate]
-    return None
+def _in_unit_interval(values: pd.Series) -> bool:
+    """Numeric values, all within [0, 1], not only 0 and 1."""
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    present = values.dropna()
+    if present.empty:
+        return False
+    low, high = float(present.min()), float(present.max())
+    return 0.0 <= low and high <= 1.0 and not set(present.unique()[:3]) <= {0, 1}
+
+
+def _target_name(tokens: list[str]) -> bool:
+    if not tokens or tokens[0] in ("is", "has"):
+        return False
+    if tuple(tokens) in _TARGET_PHRASES or (len(tokens) == 1 and tokens[0] in _TARGET_WORDS):
+        return True
+    if "target" in (tokens[0], tokens[-1]):  # clf_target, target_price
+        return True
+    return tokens[-1] == "label" and not _PREDICTION_TOKENS & set(tokens)
+
+
+def _infer_roles(
+    columns: Sequence[str],
+    kinds: Mapping[str, tuple[str, str, str]],
+    owner: Mapping[str, pd.DataFrame],
+    declared: Mapping[str, str | None],
+    roles: dict[str, tuple[str, str]],
+) -> None:
+    """Roles a person would give, from name words and values (see the module docstring).
+
+    Fills ``roles`` (column -> (role, reason)) for the roles that were not declared. A guess
+    that could be wrong says so in its reason, with the argument that changes it.
+    """
+    taken = set(roles)
+    free = [c for c in columns if c not in taken]
+    tokens = {c: name_tokens(c) for c in columns}
+
+    def assign(role: str, column: str, reason: str) -> None:
+        roles[column] = (role, reason)
+        taken.add(column)
+
+    # Scores: a probability / score word, and values in [0, 1] unless the name also says
+    # prediction (``fraud_score`` in [0, 1] is the model's; ``credit_score`` of 300-850 is not).
+    scores = []
+    for c in free:
+        words = set(tokens[c])
+        if kinds[c][0] != "numeric" or not words & _SCORE_TOKENS:
+            continue
+        named = bool(words & _PREDICTION_TOKENS) or tokens[c] in (["score"], ["proba"])
+        if named or _in_unit_interval(owner[c][c]):
+            scores.append(c)
+    # Predicted labels / values: a prediction word without a score word.
+    predicted = [
+        c
+        for c in free
+        if set(tokens[c]) & _PREDICTION_TOKENS and not set(tokens[c]) & _SCORE_TOKENS
+    ]
+    if declared["prediction"] is None and scores:
+        column = scores[0]
+        assign("prediction", column, f"named '{column}' (a score or probability)")
+    if declared["prediction_label"] is None:
+        for column in predicted:
+            if column in taken:
+                continue
+            words = set(tokens[column])
+            if words & _LABEL_TOKENS or kinds[column][0] in ("categorical", "boolean"):
+                assign("prediction_label", column, f"named '{column}' (a predicted class)")
+                break
+            if scores or declared["prediction"] is not None:
+                assign(
+                    "prediction_label",
+                    column,
+                    f"a guess: '{column}' is taken as the predicted label beside the score; "
+                    "pass prediction_label= (or prediction=) to change",
+                )
+                break
+    if declared["prediction"] is None and not any(r == "prediction" for r, _ in roles.values()):
+        for column in predicted:
+            if column not in taken:
+                assign("prediction", column, f"named '{column}' (the model's output)")
+                break
+    if declared["target"] is None:
+        named = [c for c in columns if c not in taken and _target_name(tokens[c])]
+        if named:
+            assign("target", named[0], f"named '{named[0]}'")
+        elif any(r == "prediction" for r, _ in roles.values()):
+            # A 0/1 column named like an outcome, beside a score: the label it predicts.
+            binary = [
+                c
+                for c in columns
+                if c not in taken
+                and kinds[c][0] == "boolean"
+                and tokens[c]
+                and tokens[c][0] not in ("is", "has")
+                and tokens[c][-1] in ("label", "outcome", "result", "flag")
+            ]
+            if binary:
+                assign(
+                    "target",
+                    binary[0],
+                    "a guess: 0/1 values beside the score; pass target= to change",
+                )
+    if declared["timestamp"] is None:
+        lowered = {c.lower(): c for c in reversed(columns) if c not in taken}
+        match = next((lowered[n] for n in _TIMESTAMP_NAMES if n in lowered), None)
+        if match is not None and kinds[match][0] == "datetime":
+            assign("timestamp", match, f"named '{match}'")
+        else:
+            datetimes = [c for c in columns if kinds[c][0] == "datetime" and c not in taken]
+            if len(datetimes) == 1:
+                assign("timestamp", datetimes[0], "the only datetime column")
+    if declared["id"] is None:
+        lowered = {c.lower(): c for c in reversed(columns) if c not in taken}
+        match = next((lowered[n] for n in _ID_NAMES if n in lowered), None)
+        if match is not None and kinds[match][0] in ("id", "categorical"):
+            assign("id", match, f"named '{match}'")
+        else:
+            ids = [c for c in columns if kinds[c][0] == "id" and c not in taken]
+            if ids:
+                assign("id", ids[0], "unique identifier values")
 
 
 def infer_kind(values: pd.Series) -> tuple[str, str]:
@@ -1099,12 +1194,12 @@ def infer_kind(values: pd.Series) -> tuple[str, str]:
         distinct = pd.unique(sample)
         if len(distinct) == 2 and set(np.asarray(distinct, dtype=float).tolist()) == {0.0, 1.0}:
             return "boolean", "only the values 0 and 1"
-        if (
-            _ID_NAME_PATTERN.search(name)
-            and pd.api.types.is_integer_dtype(dtype)
-            and _unique_share(sample) >= 0.99
-        ):
-            return "id", "id-like name and unique integer values"
+        if pd.api.types.is_integer_dtype(dtype) and len(sample) >= 20:
+            if _id_like_name(name) and _unique_share(sample) >= 0.99:
+                return "id", "id-like name and unique integer values"
+            whole = values.dropna()
+            if whole.is_unique and whole.is_monotonic_increasing:
+                return "id", "unique, increasing integers (a row number)"
         return "numeric", f"{dtype} dtype"
 
     if isinstance(dtype, pd.CategoricalDtype):
@@ -1121,7 +1216,7 @@ def infer_kind(values: pd.Series) -> tuple[str, str]:
         detail = "" if numeric_share == 1 else f" ({1 - numeric_share:.1%} are not numbers)"
         return "numeric", f"numbers stored as strings{detail}"
     unique_share = _unique_share(as_text)
-    if _ID_NAME_PATTERN.search(name) and unique_share >= 0.99:
+    if _id_like_name(name) and unique_share >= 0.99:
         return "id", "id-like name and unique values"
     lengths = as_text.str.len()
     if (
@@ -1138,6 +1233,23 @@ def infer_kind(values: pd.Series) -> tuple[str, str]:
     ):
         return "text", "long, mostly unique strings with spaces (free text)"
     return "categorical", "string values"
+
+
+def name_tokens(name: str) -> list[str]:
+    """The lower-case words of a column name: camel case and separators split.
+
+    >>> name_tokens("PassengerId"), name_tokens("clf_target"), name_tokens("y_pred_proba")
+    (['passenger', 'id'], ['clf', 'target'], ['y', 'pred', 'proba'])
+    """
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", spaced)
+    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
+
+
+def _id_like_name(name: str) -> bool:
+    """``id``, or a last name word id, uuid, guid or key (``PassengerId``, ``user_id``)."""
+    tokens = name_tokens(name)
+    return bool(tokens) and tokens[-1] in _ID_TOKENS
 
 
 def _unique_share(sample: pd.Series) -> float:
