@@ -24,6 +24,7 @@ _LAZY = {
     "DecisionRule": "monitorkit.drift",
     "DriftReport": "monitorkit.drift",
     "Profile": "monitorkit.profiles",
+    "QualityReport": "monitorkit.quality",
     "Report": "monitorkit.report",
     "ResolvedSpec": "monitorkit.schema",
     "as_reference": "monitorkit.reference",
@@ -33,7 +34,7 @@ _LAZY = {
     "read_frame": "monitorkit.schema",
     "save_html": "monitorkit.display",
 }
-_SUBMODULES = ("datasets", "errors", "display", "stats", "drift", "windows")
+_SUBMODULES = ("datasets", "errors", "display", "stats", "drift", "quality", "windows")
 
 __all__ = sorted(["MonitorkitError", "Severity", "__version__", *_LAZY, *_SUBMODULES])
 

@@ -20,6 +20,7 @@ notebooks hold the static view).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,11 +64,10 @@ def renders(kind: str, widget: Callable[[Any], Any] | None = None):
 def renderer_for(report: Any) -> Renderer:
     """The renderer of ``report.kind`` (imported from ``monitorkit.display.<kind>`` on use)."""
     kind = getattr(report, "kind", "")
-    if kind not in _RENDERERS:
-        try:
-            importlib.import_module(f"monitorkit.display.{kind}")
-        except ImportError:
-            pass
+    if kind not in _RENDERERS and kind.isidentifier():
+        module = f"monitorkit.display.{kind}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
     return _RENDERERS.get(kind) or Renderer(section=_generic_section)
 
 

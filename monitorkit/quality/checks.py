@@ -1,0 +1,681 @@
+"""The registry of data-quality checks, and the built-in ones.
+
+A check is a small pure function registered with :func:`register_check`. A *column* check
+receives a :class:`ColumnContext` (the reference's :class:`ColumnExpectation` of the column and
+the current values) and returns :class:`Problem` s; a *table* check receives a
+:class:`TableContext`. The report turns each problem into a
+:class:`~monitorkit.quality.results.Finding`: its rate is ``count`` over the rows of current
+unless the problem says otherwise, and its severity comes from the thresholds (a warning from
+1% of the rows, critical from 5%, never from fewer than 5 rows) unless the problem fixes it —
+schema breaks are critical whatever their size.
+
+Built-in checks (``available_checks()`` lists them with their labels):
+
+=========================  =======================================================================
+``schema.delimiter``       current is one column whose name joins the reference's names with another
+                           delimiter (critical)
+``schema.no_common``       no column of current is in the reference (critical)
+``schema.missing_column``  a reference column is absent from current (critical; the target only
+                           gets a note: labels often arrive later)
+``schema.unexpected``      a column of current the reference never had (warning)
+``schema.unparseable``     a numeric column holds text that is not a number (``"$12.50"``,
+                           ``"12,50"``, ``"unknown"``): its share, and the formats seen
+``completeness.missing``   the missing rate rose: the rise (absolute, in rows) is judged by the
+                           thresholds, and only when a two-proportion z-test finds it
+                           significant at 0.1% (a guard at small n)
+``completeness.all_missing`` every value missing in current, not in the reference (critical)
+``validity.infinite``      ``±inf`` values
+``validity.out_of_range``  values below the reference minimum or above its maximum
+``validity.outliers``      values inside the training range but outside the robust bounds
+                           (``Q1 − 3·IQR``, ``Q3 + 3·IQR``), beyond the reference's own share
+                           outside them
+``categories.unseen``      rows whose category the reference never had, beyond the share that
+                           sampling alone brings (the Good–Turing estimate: reference categories
+                           seen once, over reference rows)
+``categories.variant``     unseen values equal to a known category up to case and surrounding
+                           spaces (``"Paris "``, ``"PARIS"``)
+``categories.disappeared`` categories with at least 1% of the reference rows absent from current
+                           (rate: their reference share), when current has rows enough to expect
+                           at least 10 of them
+``shape.changed``          text values whose shape (:func:`~.expectations.value_shape`) the
+                           reference never had, beyond the Good–Turing share
+``constant``               a column constant (one value) or near-constant (one value in 99% of
+                           rows) in current that was not in the reference (at most 90%)
+``duplicates.rows``        rows identical to an earlier row in every column
+``duplicates.id``          ids that appear more than once
+``time.future``            timestamps more than 5 minutes after the report was computed
+``time.out_of_order``      rows earlier than the row before them, when the reference rows were in
+                           order
+``rules``                  the user's rules (:mod:`monitorkit.quality.rules`)
+=========================  =======================================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from monitorkit.errors import InputError
+from monitorkit.quality.expectations import ColumnExpectation, shapes_of
+from monitorkit.quality.results import EXAMPLE_CHARS, MAX_EXAMPLES
+from monitorkit.schema import category_labels
+from monitorkit.severity import Severity
+
+ALL_KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "id")
+MISSING_RATE_ALPHA = 0.001  # the significance guard of the missing-rate check
+FUTURE_TOLERANCE = pd.Timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a check found: ``count`` rows (or values) affected, in words, with examples.
+
+    ``rate`` defaults to ``count`` over the rows of current; ``severity`` defaults to the
+    thresholds' verdict on ``count`` and ``rate``.
+    """
+
+    count: int
+    message: str
+    examples: tuple[str, ...] = ()
+    rate: float | None = None
+    severity: Severity | None = None
+    column: str | None = None  # table checks name the column they are about
+
+
+@dataclass(frozen=True)
+class ColumnContext:
+    """One column of current beside the reference's expectation of it.
+
+    The coerced views (``numbers``, ``unparseable``, ``labels``) are computed once, on first
+    use, and shared by every check of the column.
+    """
+
+    column: str
+    expected: ColumnExpectation
+    values: pd.Series  # current values, as read
+    rows: int  # rows of current (or of the window)
+
+    @functools.cached_property
+    def numbers(self) -> np.ndarray:
+        """The values as float64 (NaN for missing values and text that is not a number)."""
+        return self._parsed[0]
+
+    @functools.cached_property
+    def unparseable(self) -> np.ndarray:
+        """A mask of the values that are text but not a number."""
+        return self._parsed[1]
+
+    @functools.cached_property
+    def _parsed(self) -> tuple[np.ndarray, np.ndarray]:
+        values = self.values
+        if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+            return values.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(values), bool)
+        parsed = pd.to_numeric(values, errors="coerce")
+        array = parsed.to_numpy(dtype=float, na_value=np.nan)
+        return array, (parsed.isna() & values.notna()).to_numpy()
+
+    @functools.cached_property
+    def labels(self) -> pd.Series:
+        """The non-missing values as category labels (text)."""
+        kind = "boolean" if self.expected.kind == "boolean" else "categorical"
+        return category_labels(self.values, kind).dropna()
+
+
+@dataclass(frozen=True)
+class TableContext:
+    """The whole of current beside the reference's columns."""
+
+    expected: Mapping[str, ColumnExpectation]
+    current: pd.DataFrame
+    reference_columns: tuple[str, ...]
+    timestamp: str | None = None
+    id: str | None = None
+    target: str | None = None
+    reference_in_order: bool | None = None  # None: unknown (no reference rows)
+    now: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.now(tz="UTC"))
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """A registered check: name, label, scope (column or table), kinds it applies to."""
+
+    name: str
+    label: str
+    func: Callable[[Any], Iterable[Problem]]
+    scope: str = "column"
+    kinds: tuple[str, ...] = ALL_KINDS
+    per_window: bool = True  # also run on each window of current (by=)
+
+
+_REGISTRY: dict[str, QualityCheck] = {}
+
+
+def register_check(
+    name: str,
+    *,
+    label: str,
+    scope: str = "column",
+    kinds: Iterable[str] = ALL_KINDS,
+    per_window: bool = True,
+):
+    """Register the decorated function as the quality check ``name``.
+
+    A column check takes a :class:`ColumnContext`, a table check a :class:`TableContext`; both
+    return an iterable of :class:`Problem` (empty when all is well).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from monitorkit.quality.checks import Problem, register_check
+    >>> @register_check("negative_price", label="negative prices", kinds=("numeric",))
+    ... def negative_price(ctx):
+    ...     bad = pd.to_numeric(ctx.values, errors="coerce") < 0
+    ...     if bad.any():
+    ...         yield Problem(int(bad.sum()), f"{int(bad.sum())} negative values")
+    """
+    if scope not in ("column", "table"):
+        raise InputError(f"scope must be 'column' or 'table'; got {scope!r}.")
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in ALL_KINDS]
+    if unknown:
+        raise InputError(f"unknown kinds {unknown}; kinds are: {', '.join(ALL_KINDS)}.")
+
+    def register(func: Callable[[Any], Iterable[Problem]]):
+        _REGISTRY[name] = QualityCheck(
+            name=name, label=label, func=func, scope=scope, kinds=kinds, per_window=per_window
+        )
+        return func
+
+    return register
+
+
+def available_checks() -> dict[str, str]:
+    """Every registered check's name and label."""
+    return {name: check.label for name, check in _REGISTRY.items()}
+
+
+def get_check(name: str) -> QualityCheck:
+    """The check called ``name``; an error naming the close ones otherwise."""
+    if name not in _REGISTRY:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InputError(
+            f"unknown quality check '{name}'{hint}; available: {', '.join(_REGISTRY)}."
+        )
+    return _REGISTRY[name]
+
+
+def checks() -> list[QualityCheck]:
+    return list(_REGISTRY.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def examples(values: Iterable[Any]) -> tuple[str, ...]:
+    """Up to five distinct values as text, each cut to 60 characters."""
+    shown: list[str] = []
+    for value in values:
+        text = str(value)
+        if len(text) > EXAMPLE_CHARS:
+            text = text[: EXAMPLE_CHARS - 1] + "…"
+        if text not in shown:
+            shown.append(text)
+        if len(shown) == MAX_EXAMPLES:
+            break
+    return tuple(shown)
+
+
+EXCESS_ALPHA = 0.001  # how sure a check must be that a share rose above what the reference expects
+
+
+def significant_excess(count: int, n: int, expected_share: float) -> bool:
+    """Is ``count`` of ``n`` significantly above ``expected_share``? One-sided binomial test at
+    :data:`EXCESS_ALPHA` (scipy's exact binomial), the guard of every check that allows the
+    reference's own share of odd values (outliers, new categories, new formats, values out of
+    range), so that sampling noise in a small window is not an alarm."""
+    if n == 0 or count <= expected_share * n:
+        return False
+    if expected_share <= 0:
+        return count > 0
+    from scipy.stats import binom
+
+    return float(binom.sf(count - 1, n, min(expected_share, 1.0))) < EXCESS_ALPHA
+
+
+def _percent(share: float) -> str:
+    if share >= 0.1:
+        return f"{share:.0%}"
+    if share >= 0.001:
+        return f"{share:.1%}"
+    return f"{share:.2%}"
+
+
+# --------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------
+
+_DELIMITERS = (";", "\t", "|", ",", ":")
+
+
+@register_check("schema.delimiter", label="read with the wrong delimiter", scope="table",
+                per_window=False)  # fmt: skip
+def wrong_delimiter(ctx: TableContext) -> Iterable[Problem]:
+    if len(ctx.current.columns) != 1 or len(ctx.reference_columns) < 2:
+        return
+    (name,) = ctx.current.columns
+    name = str(name)
+    for delimiter in _DELIMITERS:
+        parts = [p.strip().strip('"') for p in name.split(delimiter)]
+        if len(parts) > 1 and len(set(parts) & set(ctx.reference_columns)) >= 2:
+            shown = repr(delimiter).strip("'")
+            yield Problem(
+                count=len(ctx.current),
+                rate=1.0,
+                severity=Severity.CRITICAL,
+                message=f"current has 1 column `{name[:80]}`: is it delimited by '{shown}'? "
+                f"Read it with that delimiter (e.g. sep='{shown}').",
+            )
+            return
+
+
+@register_check("schema.no_common", label="no column in common", scope="table", per_window=False)
+def no_common_columns(ctx: TableContext) -> Iterable[Problem]:
+    common = set(map(str, ctx.current.columns)) & set(ctx.reference_columns)
+    if not common and len(ctx.current.columns) != 1:
+        shown = ", ".join(f"`{c}`" for c in list(ctx.current.columns)[:6])
+        yield Problem(
+            count=len(ctx.current),
+            rate=1.0,
+            severity=Severity.CRITICAL,
+            message=f"no column of current is in the reference (current has {shown}): "
+            "were the columns renamed, or is this another table?",
+        )
+
+
+@register_check("schema.missing_column", label="missing column", scope="table", per_window=False)
+def missing_columns(ctx: TableContext) -> Iterable[Problem]:
+    present = set(map(str, ctx.current.columns))
+    if not present & set(ctx.reference_columns):
+        return  # said once by schema.no_common / schema.delimiter
+    for column in ctx.reference_columns:
+        if column in present:
+            continue
+        if column == ctx.target:
+            yield Problem(
+                0,
+                f"no labels in current yet (`{column}` is absent): checks that need labels "
+                "are skipped",
+                rate=0.0,
+                severity=Severity.OK,
+                column=column,
+            )
+            continue
+        yield Problem(
+            count=len(ctx.current),
+            rate=1.0,
+            severity=Severity.CRITICAL,
+            message=f"`{column}` is in the reference but not in current",
+            column=column,
+        )
+
+
+@register_check("schema.unexpected", label="unexpected column", scope="table", per_window=False)
+def unexpected_columns(ctx: TableContext) -> Iterable[Problem]:
+    if not set(map(str, ctx.current.columns)) & set(ctx.reference_columns):
+        return
+    for column in map(str, ctx.current.columns):
+        if column not in ctx.reference_columns:
+            yield Problem(
+                count=0,
+                rate=0.0,
+                severity=Severity.WARNING,
+                message=f"`{column}` is in current but the reference never had it",
+                column=column,
+            )
+
+
+@register_check("schema.unparseable", label="text in a numeric column", kinds=("numeric",))
+def unparseable_numbers(ctx: ColumnContext) -> Iterable[Problem]:
+    bad = ctx.unparseable
+    count = int(bad.sum())
+    if count == 0:
+        return
+    texts = ctx.values[bad].astype("string")
+    formats = shapes_of(texts).value_counts()
+    seen = ", ".join(f"`{shape}`" for shape in formats.index[:4])
+    yield Problem(
+        count,
+        f"{_percent(count / max(ctx.rows, 1))} of values are text that is not a number "
+        f"(formats seen: {seen})",
+        examples(texts),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Completeness
+# --------------------------------------------------------------------------------------------
+
+
+@register_check("completeness.missing", label="missing values rose")
+def missing_rate_rose(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    missing = int(ctx.values.isna().sum())
+    rows = len(ctx.values)
+    if rows == 0 or missing == rows:
+        return  # all missing: completeness.all_missing says it
+    reference_rate, current_rate = expected.missing_rate, missing / rows
+    rise = current_rate - reference_rate
+    if rise <= 0 or not _significant_rise(expected.missing, expected.rows, missing, rows):
+        return
+    relative = f", {current_rate / reference_rate:.1f}x" if reference_rate > 0 else ""
+    yield Problem(
+        count=int(round(rise * rows)),
+        rate=rise,
+        message=f"missing values rose from {_percent(reference_rate)} to "
+        f"{_percent(current_rate)} of rows (+{rise * 100:.1f} points{relative})",
+    )
+
+
+def _significant_rise(ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: int) -> bool:
+    """One-sided two-proportion z-test of a rise in the missing rate at MISSING_RATE_ALPHA."""
+    if ref_rows == 0 or cur_rows == 0:
+        return False
+    pooled = (ref_missing + cur_missing) / (ref_rows + cur_rows)
+    if pooled in (0.0, 1.0):
+        return False
+    se = math.sqrt(pooled * (1 - pooled) * (1 / ref_rows + 1 / cur_rows))
+    z = (cur_missing / cur_rows - ref_missing / ref_rows) / se
+    return 0.5 * math.erfc(z / math.sqrt(2)) < MISSING_RATE_ALPHA
+
+
+@register_check("completeness.all_missing", label="all values missing")
+def all_missing(ctx: ColumnContext) -> Iterable[Problem]:
+    rows = len(ctx.values)
+    if rows and int(ctx.values.isna().sum()) == rows and ctx.expected.missing < ctx.expected.rows:
+        yield Problem(
+            rows,
+            f"every value is missing in current ({_percent(ctx.expected.missing_rate)} in the "
+            "reference)",
+            severity=Severity.CRITICAL,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Validity
+# --------------------------------------------------------------------------------------------
+
+
+@register_check("validity.infinite", label="infinite values", kinds=("numeric",))
+def infinite_values(ctx: ColumnContext) -> Iterable[Problem]:
+    array = ctx.numbers
+    bad = np.isinf(array)
+    count = int(bad.sum())
+    if count:
+        yield Problem(count, f"{count:,} values are ±inf", examples(array[bad]))
+
+
+@register_check("validity.out_of_range", label="outside the training range", kinds=("numeric",))
+def out_of_range(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    if expected.minimum is None or expected.maximum is None:
+        return
+    array = ctx.numbers
+    finite = np.isfinite(array)
+    below = finite & (array < expected.minimum)
+    above = finite & (array > expected.maximum)
+    count = int(below.sum() + above.sum())
+    # Under no change, each new value falls outside the range of n reference values with
+    # probability 2 / (n + 1).
+    if not significant_excess(count, int(finite.sum()), 2 / (expected.values + 1)):
+        return
+    values = np.concatenate([array[above], array[below]])
+    yield Problem(
+        count,
+        f"{count:,} values outside the training range [{expected.minimum:g}, "
+        f"{expected.maximum:g}] ({int(below.sum()):,} below, {int(above.sum()):,} above)",
+        examples(f"{v:g}" for v in values),
+    )
+
+
+@register_check(
+    "validity.outliers", label="beyond the robust bounds, within the range", kinds=("numeric",)
+)
+def outliers(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    if expected.lower_fence is None or expected.upper_fence is None:
+        return
+    array = ctx.numbers
+    finite = np.isfinite(array)
+    # Values outside the training range are validity.out_of_range's; this check counts the
+    # ones inside it but beyond the fences.
+    inside = finite & (array >= expected.minimum) & (array <= expected.maximum)
+    outside = inside & ((array < expected.lower_fence) | (array > expected.upper_fence))
+    values = int(finite.sum())
+    if values == 0:
+        return
+    share = outside.sum() / values
+    excess = share - expected.outside_fences
+    count = int(round(excess * values))
+    if not significant_excess(int(outside.sum()), values, expected.outside_fences):
+        return
+    yield Problem(
+        count,
+        f"{_percent(share)} of values outside the robust bounds [{expected.lower_fence:g}, "
+        f"{expected.upper_fence:g}] ({_percent(expected.outside_fences)} in the reference)",
+        examples(f"{v:g}" for v in array[outside]),
+        rate=excess * values / max(ctx.rows, 1),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Categories and shapes
+# --------------------------------------------------------------------------------------------
+
+
+def _good_turing(expected: ColumnExpectation) -> float:
+    return expected.singletons / expected.values if expected.values else 0.0
+
+
+@register_check("categories.unseen", label="unseen categories", kinds=("categorical",))
+def unseen_categories(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    if expected.categories is None:
+        return
+    labels = ctx.labels
+    if labels.empty:
+        return
+    unseen = ~labels.isin(expected.category_set)
+    share = unseen.mean()
+    allowed = _good_turing(expected)
+    count = int(round((share - allowed) * len(labels)))
+    if not significant_excess(int(unseen.sum()), len(labels), allowed):
+        return
+    new = labels[unseen].value_counts()
+    yield Problem(
+        count,
+        f"{_percent(share)} of values are {len(new):,} categories the reference never had "
+        f"(sampling alone would give about {_percent(allowed)})",
+        examples(new.index),
+        rate=count / max(ctx.rows, 1),
+    )
+
+
+def _normal_form(labels: pd.Series) -> pd.Series:
+    return labels.str.strip().str.casefold()
+
+
+@register_check("categories.variant", label="case or space variants", kinds=("categorical",))
+def category_variants(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    if expected.categories is None:
+        return
+    known = pd.Series(sorted(expected.category_set), dtype="string")
+    normal_known = set(_normal_form(known).dropna())
+    labels = ctx.labels
+    unseen = labels[~labels.isin(expected.category_set)]
+    if unseen.empty:
+        return
+    variants = unseen[_normal_form(unseen).isin(normal_known)]
+    if variants.empty:
+        return
+    yield Problem(
+        len(variants),
+        f"{len(variants):,} values differ from a known category only by case or spaces",
+        examples(repr(v) for v in variants.value_counts().index),
+    )
+
+
+@register_check("categories.disappeared", label="categories disappeared", kinds=("categorical",))
+def disappeared_categories(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    if expected.categories is None or not expected.values:
+        return
+    labels = ctx.labels
+    present = set(labels.unique())
+    gone = [
+        (label, count / expected.values)
+        for label, count in expected.categories
+        if count / expected.values >= 0.01
+        and count / expected.values * len(labels) >= 10
+        and label not in present
+    ]
+    if not gone:
+        return
+    share = sum(s for _, s in gone)
+    yield Problem(
+        count=0,
+        rate=share,
+        severity=Severity.CRITICAL if share >= 0.05 else Severity.WARNING,
+        message=f"{len(gone)} categories with {_percent(share)} of the reference rows are absent "
+        "from current",
+        examples=examples(label for label, _ in gone),
+    )
+
+
+@register_check("shape.changed", label="new value formats", kinds=("categorical", "text", "id"))
+def shape_changed(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    if not expected.shapes:
+        return
+    labels = ctx.values.dropna().astype("string")
+    if labels.empty:
+        return
+    counts = labels.value_counts()
+    shapes = shapes_of(pd.Series(counts.index, index=counts.index, dtype="string"))
+    known = {shape for shape, _ in expected.shapes}
+    new = ~shapes.isin(known).to_numpy()
+    share = counts[new].sum() / counts.sum()
+    known_total = sum(count for _, count in expected.shapes)
+    allowed = sum(1 for _, c in expected.shapes if c == 1) / known_total if known_total else 0.0
+    count = int(round((share - allowed) * counts.sum()))
+    if not significant_excess(int(counts[new].sum()), int(counts.sum()), allowed):
+        return
+    new_shapes = pd.Series(counts[new].to_numpy(), index=shapes[new].to_numpy())
+    top = new_shapes.groupby(level=0).sum().sort_values(ascending=False)
+    formats = ", ".join(f"`{shape}`" for shape in top.index[:4])
+    yield Problem(
+        count,
+        f"{_percent(share)} of values have a format the reference never had ({formats})",
+        examples(counts[new].index),
+        rate=count / max(ctx.rows, 1),
+    )
+
+
+@register_check("constant", label="became constant", kinds=("numeric", "categorical", "boolean"))
+def became_constant(ctx: ColumnContext) -> Iterable[Problem]:
+    expected = ctx.expected
+    values = ctx.values.dropna()
+    if len(values) < 30 or expected.top_share > 0.9 or expected.values == 0:
+        return
+    counts = values.astype(str).value_counts()
+    top_share = counts.iloc[0] / len(values)
+    if top_share < 0.99:
+        return
+    what = "constant" if len(counts) == 1 else f"near-constant ({_percent(top_share)} one value)"
+    yield Problem(
+        len(values),
+        f"the column is {what} in current (`{counts.index[0]}`); its most common value had "
+        f"{_percent(expected.top_share)} of the reference",
+        (str(counts.index[0]),),
+        severity=Severity.WARNING,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Duplicates and time
+# --------------------------------------------------------------------------------------------
+
+
+@register_check("duplicates.rows", label="duplicate rows", scope="table")
+def duplicate_rows(ctx: TableContext) -> Iterable[Problem]:
+    if ctx.current.empty or ctx.current.shape[1] < 2:
+        return
+    duplicated = ctx.current.duplicated()
+    count = int(duplicated.sum())
+    if count:
+        yield Problem(count, f"{count:,} rows repeat an earlier row in every column")
+
+
+@register_check("duplicates.id", label="duplicate ids", scope="table")
+def duplicate_ids(ctx: TableContext) -> Iterable[Problem]:
+    if ctx.id is None or ctx.id not in ctx.current.columns:
+        return
+    ids = ctx.current[ctx.id].dropna()
+    repeated = ids[ids.duplicated(keep=False)]
+    count = int(ids.duplicated().sum())
+    if count:
+        yield Problem(
+            count,
+            f"{count:,} rows repeat an id of an earlier row",
+            examples(repeated.astype(str).value_counts().index),
+            column=ctx.id,
+        )
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    from monitorkit.windows import utc_times
+
+    return utc_times(values)
+
+
+@register_check("time.future", label="timestamps in the future", scope="table")
+def future_timestamps(ctx: TableContext) -> Iterable[Problem]:
+    if ctx.timestamp is None or ctx.timestamp not in ctx.current.columns:
+        return
+    times = _utc(ctx.current[ctx.timestamp])
+    now = ctx.now.tz_convert("UTC").tz_localize(None) if ctx.now.tzinfo else ctx.now
+    future = times > now + FUTURE_TOLERANCE
+    count = int(future.sum())
+    if count:
+        yield Problem(
+            count,
+            f"{count:,} timestamps are later than the time of the check",
+            examples(times[future].astype(str)),
+            column=ctx.timestamp,
+        )
+
+
+@register_check("time.out_of_order", label="timestamps out of order", scope="table")
+def out_of_order(ctx: TableContext) -> Iterable[Problem]:
+    if not ctx.reference_in_order or ctx.timestamp not in ctx.current.columns:
+        return
+    times = _utc(ctx.current[ctx.timestamp]).dropna()
+    steps = np.diff(times.to_numpy().astype("datetime64[ns]").astype(np.int64))
+    count = int((steps < 0).sum())
+    if count:
+        yield Problem(
+            count,
+            f"{count:,} rows are earlier than the row before them (the reference was in order)",
+            column=ctx.timestamp,
+        )

@@ -1,0 +1,218 @@
+"""What the reference says a column should look like, from its rows or from its profile.
+
+The checks compare current values with a :class:`ColumnExpectation`: built exactly from the
+reference rows when there are rows (:func:`from_frame`), or from a baseline's mergeable
+profile when there are none (:func:`from_profile`) — the same fields, so every check runs on
+both paths.
+
+Definitions
+-----------
+range
+    The smallest and largest finite reference value (exact on both paths).
+robust bounds (``lower_fence``, ``upper_fence``)
+    Tukey's far-out fences ``Q1 − 3·IQR`` and ``Q3 + 3·IQR`` of the finite reference values,
+    with ``IQR = Q3 − Q1`` (quartiles exact from rows; from a profile, the KLL sketch's
+    quartiles, within its rank error). ``outside_fences`` is the share of reference values
+    outside them (from a profile: from the sketch's CDF), so a heavy-tailed column is judged
+    against its own normal tail.
+categories
+    Exact counts per category (rows, or a profile with at most 10,000 categories); None past
+    that. ``singletons`` is the number of categories seen exactly once: ``singletons / n`` is
+    the Good–Turing estimate of the share of future rows that carry a category never seen,
+    which the unseen-category check allows before it speaks.
+shapes
+    The shape of each text value: each run of letters and digits becomes one token — ``w+``
+    when it mixes letters and digits (hex ids), ``9+`` digits (``9`` a single one), ``A+``
+    upper-case, ``Aa+`` capitalised, ``a+`` other letters; other
+    characters stay (``"REQ-00123"`` → ``"A+-9+"``, ``"$12.50"`` → ``"$9+.9+"``,
+    ``"req-3fa9c1"`` → ``"a+-w+"``). Counted per shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from monitorkit.schema import category_labels, numeric_values
+
+SHAPE_SAMPLE_ROWS = 200_000  # text values whose shapes are counted (seeded sample beyond)
+MAX_SHAPES = 100  # shapes kept per column, most frequent first
+
+# Each maximal run of letters and digits becomes one token; the order matters (a run of
+# both letters and digits first, so that its parts are not matched on their own).
+_SHAPE_TOKENS = [
+    (r"[A-Za-z0-9]*(?:[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*", "w+"),
+    (r"[0-9]{2,}", "9+"),
+    (r"[0-9]", "9"),
+    (r"[A-Z][a-z]+", "Aa+"),
+    (r"[A-Z]{2,}", "A+"),
+    (r"[a-zA-Z]+", "a+"),
+]
+
+
+@dataclass(frozen=True)
+class ColumnExpectation:
+    """The reference's picture of one column (see the module docstring)."""
+
+    column: str
+    kind: str
+    role: str
+    rows: int
+    missing: int
+    invalid: int = 0
+    minimum: float | None = None
+    maximum: float | None = None
+    lower_fence: float | None = None
+    upper_fence: float | None = None
+    outside_fences: float = 0.0
+    categories: tuple[tuple[str, int], ...] | None = None
+    singletons: int = 0
+    top_share: float = 0.0
+    distinct: float = 0.0
+    shapes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def missing_rate(self) -> float:
+        return self.missing / self.rows if self.rows else 0.0
+
+    @property
+    def category_set(self) -> frozenset[str]:
+        return frozenset(label for label, _ in self.categories or ())
+
+    @property
+    def values(self) -> int:
+        """Non-missing values."""
+        return self.rows - self.missing
+
+
+def value_shape(text: str) -> str:
+    """The shape of one text value (module docstring).
+
+    >>> value_shape("$12.50"), value_shape("12,50"), value_shape("2026-01-03")
+    ('$9+.9+', '9+,9+', '9+-9+-9+')
+    >>> value_shape("REQ-00123"), value_shape("req-3fa9c1"), value_shape("Paris")
+    ('A+-9+', 'a+-w+', 'Aa+')
+    """
+    return shapes_of(pd.Series([text], dtype="string")).iloc[0]
+
+
+def shapes_of(values: pd.Series) -> pd.Series:
+    """:func:`value_shape` of every value (vectorised with pyarrow's RE2 regular expressions)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
+    for index, (pattern, _) in enumerate(_SHAPE_TOKENS):
+        array = pc.replace_substring_regex(array, pattern, chr(0xE000 + index))
+    for index, (_, token) in enumerate(_SHAPE_TOKENS):
+        array = pc.replace_substring(array, chr(0xE000 + index), token)
+    return pd.Series(array.to_pylist(), index=values.index, dtype="string")
+
+
+def shape_counts(labels: pd.Series) -> dict[str, int]:
+    """Counts of value shapes of non-missing text values (each distinct value shaped once)."""
+    counts = labels.dropna().value_counts()
+    if counts.empty:
+        return {}
+    shapes = shapes_of(pd.Series(counts.index, dtype="string"))
+    grouped = pd.Series(counts.to_numpy()).groupby(shapes.to_numpy()).sum()
+    return {str(k): int(v) for k, v in grouped.items()}
+
+
+def _top_shapes(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_SHAPES])
+
+
+def _fences(q1: float, q3: float) -> tuple[float, float]:
+    iqr = q3 - q1
+    return q1 - 3 * iqr, q3 + 3 * iqr
+
+
+def from_frame(frame: pd.DataFrame, column: str, kind: str, role: str) -> ColumnExpectation:
+    """The exact expectation of ``frame[column]`` for a column of ``kind``."""
+    values = frame[column]
+    rows, missing = int(len(values)), int(values.isna().sum())
+    base = {"column": column, "kind": kind, "role": role, "rows": rows, "missing": missing}
+    if kind == "numeric":
+        array, invalid = numeric_values(values)
+        finite = np.sort(array[np.isfinite(array)])
+        if finite.size == 0:
+            return ColumnExpectation(**base, invalid=invalid)
+        q1, q3 = np.quantile(finite, [0.25, 0.75])
+        lower, upper = _fences(float(q1), float(q3))
+        outside = int(np.searchsorted(finite, lower, side="left"))
+        outside += int(finite.size - np.searchsorted(finite, upper, side="right"))
+        top = pd.Series(finite).value_counts()
+        return ColumnExpectation(
+            **base,
+            invalid=invalid,
+            minimum=float(finite[0]),
+            maximum=float(finite[-1]),
+            lower_fence=lower,
+            upper_fence=upper,
+            outside_fences=outside / finite.size,
+            top_share=float(top.iloc[0] / finite.size),
+            distinct=float(top.size),
+        )
+    labels = category_labels(values, "boolean" if kind == "boolean" else "categorical")
+    if kind in ("categorical", "boolean"):
+        counts = labels.value_counts()
+        present = max(rows - missing, 1)
+        categories = tuple((str(k), int(v)) for k, v in counts.items())
+        return ColumnExpectation(
+            **base,
+            categories=categories,
+            singletons=int((counts == 1).sum()),
+            top_share=float(counts.iloc[0] / present) if len(counts) else 0.0,
+            distinct=float(len(counts)),
+            shapes=_top_shapes(shape_counts(labels)),
+        )
+    # id and text columns: their shapes (a sample of the rows is enough to know them)
+    if len(labels) > SHAPE_SAMPLE_ROWS:
+        labels = labels.sample(SHAPE_SAMPLE_ROWS, random_state=0)
+    return ColumnExpectation(**base, shapes=_top_shapes(shape_counts(labels)))
+
+
+def from_profile(profile, column: str, role: str) -> ColumnExpectation:
+    """The expectation of a profiled column (:class:`~monitorkit.profiles.Profile` entry)."""
+    summary = profile[column]
+    kind = summary.kind
+    base = {
+        "column": column,
+        "kind": kind,
+        "role": role,
+        "rows": int(summary.rows),
+        "missing": int(summary.missing),
+    }
+    if kind == "numeric":
+        if summary.count == 0:
+            return ColumnExpectation(**base, invalid=int(summary.invalid))
+        q1, q3 = (float(q) for q in summary.quantiles(np.array([0.25, 0.75])))
+        lower, upper = _fences(q1, q3)
+        below, at_or_below_upper = summary.cdf(np.array([np.nextafter(lower, -np.inf), upper]))
+        return ColumnExpectation(
+            **base,
+            invalid=int(summary.invalid),
+            minimum=float(summary.minimum),
+            maximum=float(summary.maximum),
+            lower_fence=lower,
+            upper_fence=upper,
+            outside_fences=float(max(0.0, below + (1.0 - at_or_below_upper))),
+        )
+    counts = summary.category_counts()
+    exact = getattr(summary, "exact", True)
+    present = max(int(summary.rows - summary.missing), 1)
+    labels = pd.Series(list(counts), dtype="string")
+    grouped = pd.Series([int(v) for v in counts.values()]).groupby(shapes_of(labels).to_numpy())
+    shapes = {str(k): int(v) for k, v in grouped.sum().items()}
+    ordered = sorted(counts.items(), key=lambda item: -item[1])
+    return ColumnExpectation(
+        **base,
+        categories=tuple((str(k), int(v)) for k, v in ordered) if exact else None,
+        singletons=sum(1 for v in counts.values() if v == 1) if exact else 0,
+        top_share=float(ordered[0][1] / present) if ordered else 0.0,
+        distinct=float(summary.distinct) if hasattr(summary, "distinct") else float(len(counts)),
+        shapes=_top_shapes(shapes),
+    )
