@@ -208,10 +208,26 @@ class Baseline:
         except (KeyError, TypeError, ValueError) as exc:
             raise ReportFormatError(f"{source} is corrupt: {type(exc).__name__}: {exc}") from exc
 
-    def check_matches(self, data: Any, name: str = "current") -> None:
-        """Raise :class:`~monitorkit.errors.ColumnSpecError` naming missing, extra and retyped
-        columns of ``data`` against this baseline."""
-        self.profile.check_matches(read_frame(data, name=name), name=name)
+    def check_matches(self, data: Any, name: str = "current"):
+        """How ``data``'s columns compare with the baseline's (a
+        :class:`~monitorkit.profiles.ColumnComparison`: missing, extra and retyped columns, and
+        whether the labels are absent — which is normal for fresh production data). Falsy when
+        everything matches; ``.raise_if_mismatched()`` raises naming the differences."""
+        return self.profile.check_matches(read_frame(data, name=name), name=name)
+
+    def validator(self, rules: Any = None, **options: Any):
+        """A :class:`~monitorkit.quality.validator.Validator` of incoming requests against this
+        baseline: per-row findings for a batch (``validate``), or for one request in pure
+        Python (``check``). ``rules`` and ``options`` (``required=``, ``checks=``) as there.
+
+        >>> import pandas as pd
+        >>> baseline = Baseline.from_frame(pd.DataFrame({"age": [18, 35, 80]}))
+        >>> [v.check for v in baseline.validator().check({"age": -1})]
+        ['validity.out_of_range']
+        """
+        from monitorkit.quality.validator import Validator
+
+        return Validator(self, rules, **options)
 
     def prepare_current(self, data: Any) -> pd.DataFrame:
         """Current data as the baseline sees it (categorical values hashed when it hashes)."""

@@ -20,16 +20,32 @@ categorical and boolean columns (:class:`CategoricalProfile`)
 batches with pyarrow, so memory is bounded by the batch, not the input), a CSV file (streamed
 by pyarrow), or a Dask DataFrame (each partition profiled on the workers, merged as a tree).
 Profiles serialise to JSON (sketches as base64) with a schema version.
+
+What is random, and what is not
+    The KLL sketch is randomised: its compactions keep the odd or the even items by a coin
+    flip, and the ``datasketches`` Python binding offers no way to seed that coin. So two
+    profiles of the same rows (or the same parts merged in another order) hold different
+    sketches, whose quantiles and ranks differ within the rank error above. Everything else in
+    a profile is exact or deterministic. Once built, a sketch answers every query the same
+    way, so a saved profile or baseline gives the same numbers on every run.
+Comparing a reference profile with current data
+    :func:`profile` and :func:`profile_frame` with ``quantile_sketch=False`` build no KLL
+    sketch: numeric columns then keep only exact parts — counts, extremes, moments and a
+    fixed-edge histogram. That is how drift against a profile summarises the current rows
+    (see :mod:`monitorkit.drift.profile`): exactly, on a grid read from the reference's
+    sketch (:meth:`NumericProfile.sketch_steps`), so that a report against a given baseline
+    and given current data is reproducible bit for bit.
 """
 
 from __future__ import annotations
 
 import base64
-import glob as globbing
 import json
 import math
 import os
+import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,13 +53,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitorkit.errors import ColumnSpecError, DataSourceError, InputError, ReportFormatError
+from monitorkit.errors import ColumnSpecError, InputError, ReportFormatError
 from monitorkit.report import register_kind
 from monitorkit.schema import (
     ColumnSpec,
     ResolvedSpec,
     category_labels,
     check_columns,
+    infer_kind,
+    iter_batches,
     numeric_values,
     read_frame,
     resolve_spec,
@@ -52,6 +70,7 @@ from monitorkit.schema import (
 PROFILE_SCHEMA_VERSION = 1
 KLL_K = 200
 KLL_RANK_ERROR = 0.0133  # datasketches' normalized_rank_error(k=200, pmf=False), 99% confidence
+KLL_FAMILY = 15  # the family byte of a serialised KLL sketch (the DataSketches binary format)
 MAX_EXACT_CATEGORIES = 10_000
 FREQUENT_ITEMS_LG_MAX_K = 12
 HLL_LG_K = 12
@@ -80,7 +99,12 @@ def _decode(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class NumericProfile:
-    """Summary of one numeric column (see the module docstring). Sketch kept serialised."""
+    """Summary of one numeric column (see the module docstring). Sketch kept serialised.
+
+    ``sketch`` is empty (``b""``) when the column was profiled with ``quantile_sketch=False``:
+    then :meth:`cdf` and :meth:`quantiles` return NaN and the histogram is the only view of the
+    distribution.
+    """
 
     count: int = 0
     missing: int = 0
@@ -103,36 +127,87 @@ class NumericProfile:
         """Sample variance (``ddof=1``); NaN with fewer than two values."""
         return self.m2 / (self.count - 1) if self.count > 1 else math.nan
 
+    @property
+    def has_sketch(self) -> bool:
+        """False when profiled with ``quantile_sketch=False`` (no quantiles, no ranks)."""
+        return bool(self.sketch)
+
     def kll(self):
         ds = _datasketches()
         if not self.sketch:
             return ds.kll_doubles_sketch(KLL_K)
         return ds.kll_doubles_sketch.deserialize(self.sketch)
 
+    def sketch_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The KLL sketch's CDF as a step function: ``(values, ranks)``.
+
+        ``values`` are the distinct values the sketch retains, ascending; ``ranks[i]`` is the
+        share of the column's values ``<= values[i]`` that the sketch answers (its inclusive
+        normalised rank, what ``get_rank(value, inclusive=True)`` returns). Between two
+        retained values the sketch's CDF is flat, so these arrays are its whole CDF: 0 below
+        ``values[0]``, ``ranks[i]`` on ``[values[i], values[i+1])``, 1 from ``values[-1]``.
+
+        Read from the sketch's serialised form (the DataSketches KLL binary format: each level
+        ``h`` holds items of weight ``2**h``), which the Python binding does not otherwise
+        expose. Empty arrays for an empty column or a profile without a sketch.
+
+        Raises
+        ------
+        ReportFormatError
+            The bytes are not a KLL sketch in a layout this monitorkit reads.
+        """
+        if not self.sketch:
+            return np.empty(0), np.empty(0)
+        values, weights, total = _kll_items(self.sketch)
+        if total == 0:
+            return np.empty(0), np.empty(0)
+        order = np.argsort(values, kind="stable")
+        values, weights = values[order], weights[order]
+        distinct, first = np.unique(values, return_index=True)
+        cumulative = np.cumsum(np.add.reduceat(weights, first))
+        return distinct, cumulative / total
+
+    def rank_error(self) -> float:
+        """How far the sketch's CDF may be from the column's exact one, at any value.
+
+        ``normalized_rank_error(True)``: the bound DataSketches states with 99% confidence for
+        the difference of two ranks (1.65% for ``k = 200``), used as a bound on the largest
+        error of any single rank, with margin (that bound alone is 1.33%). 0 while the sketch
+        still holds every value (not in estimation mode, up to ``k`` values). NaN without a
+        sketch.
+        """
+        if not self.sketch:
+            return math.nan
+        sketch = self.kll()
+        return float(sketch.normalized_rank_error(True)) if sketch.is_estimation_mode() else 0.0
+
     @classmethod
-    def from_values(cls, values: pd.Series, edges: Sequence[float] = ()) -> NumericProfile:
+    def from_values(
+        cls, values: pd.Series, edges: Sequence[float] = (), quantile_sketch: bool = True
+    ) -> NumericProfile:
         """Profile one column. ``edges`` (increasing) adds an exact fixed-edge histogram:
         counts of values ``< edges[0]``, in each ``[edges[i], edges[i+1])``, and ``>=
-        edges[-1]``; profiles merge their histograms only when their edges are equal."""
+        edges[-1]``; profiles merge their histograms only when their edges are equal.
+        ``quantile_sketch=False`` builds no KLL sketch (see the class docstring)."""
         array, invalid = numeric_values(values)
         missing = int(values.isna().sum())
         finite = array[np.isfinite(array)]
         edges = _checked_edges(edges, str(values.name))
-        histogram = ()
-        if edges:
-            bins = np.searchsorted(np.asarray(edges), finite, side="right")
-            histogram = tuple(int(c) for c in np.bincount(bins, minlength=len(edges) + 1))
-        ds = _datasketches()
-        sketch = ds.kll_doubles_sketch(KLL_K)
+        histogram = _histogram(finite, np.asarray(edges)) if edges else ()
+        sketch = b""
+        if quantile_sketch:
+            kll = _datasketches().kll_doubles_sketch(KLL_K)
+            if finite.size:
+                kll.update(finite)
+            sketch = kll.serialize()
         if finite.size == 0:
             return cls(
                 missing=missing,
                 invalid=invalid,
-                sketch=sketch.serialize(),
+                sketch=sketch,
                 edges=edges,
                 histogram=histogram,
             )
-        sketch.update(finite)
         mean = float(finite.mean())
         return cls(
             count=int(finite.size),
@@ -142,7 +217,7 @@ class NumericProfile:
             maximum=float(finite.max()),
             mean=mean,
             m2=float(((finite - mean) ** 2).sum()),
-            sketch=sketch.serialize(),
+            sketch=sketch,
             edges=edges,
             histogram=histogram,
         )
@@ -161,8 +236,6 @@ class NumericProfile:
             delta = other.mean - self.mean
             mean = self.mean + delta * other.count / count
             m2 = self.m2 + other.m2 + delta**2 * self.count * other.count / count
-        sketch = self.kll()
-        sketch.merge(other.kll())
         return NumericProfile(
             count=count,
             missing=self.missing + other.missing,
@@ -171,20 +244,36 @@ class NumericProfile:
             maximum=max(self.maximum, other.maximum),
             mean=mean,
             m2=m2,
-            sketch=sketch.serialize(),
+            sketch=self._merged_sketch(other),
             edges=self.edges,
             histogram=tuple(a + b for a, b in zip(self.histogram, other.histogram)),
         )
 
+    def _merged_sketch(self, other: NumericProfile) -> bytes:
+        if self.has_sketch and other.has_sketch:
+            sketch = self.kll()
+            sketch.merge(other.kll())
+            return sketch.serialize()
+        if any(
+            a.has_sketch and not b.has_sketch and b.count for a, b in ((self, other), (other, self))
+        ):
+            raise InputError(
+                "cannot merge a numeric profile built with quantile_sketch=False with one that "
+                "has a quantile sketch; profile both parts the same way."
+            )
+        return self.sketch or other.sketch
+
     def cdf(self, points: np.ndarray) -> np.ndarray:
-        """Share of values ``<=`` each point (from the sketch; exact at min and max)."""
-        if self.count == 0:
+        """Share of values ``<=`` each point (from the sketch; exact at min and max). NaN
+        without values or without a sketch."""
+        if self.count == 0 or not self.has_sketch:
             return np.full(len(points), np.nan)
         sketch = self.kll()
         return np.array([sketch.get_rank(float(p), True) for p in points])
 
     def quantiles(self, ranks: np.ndarray) -> np.ndarray:
-        if self.count == 0:
+        """Values at normalised ranks (from the sketch). NaN without values or a sketch."""
+        if self.count == 0 or not self.has_sketch:
             return np.full(len(ranks), np.nan)
         return np.asarray(self.kll().get_quantiles(list(map(float, ranks))), dtype=float)
 
@@ -461,14 +550,72 @@ class Profile:
                 f"profile JSON is corrupt: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def check_matches(self, frame: pd.DataFrame, name: str = "current") -> None:
-        """Raise :class:`ColumnSpecError` naming missing, extra and retyped columns."""
-        resolved = resolve_spec(self.spec.spec, frame, names=[name])
-        theirs = {c.name: c.kind for c in resolved.columns if c.kind in PROFILED_KINDS}
+    def check_matches(self, frame: pd.DataFrame, name: str = "current") -> ColumnComparison:
+        """How ``frame``'s columns compare with the profile's: missing, extra and retyped
+        columns (:class:`ColumnComparison`; falsy when everything matches).
+
+        A target that the profile has and ``frame`` lacks is listed apart, in
+        ``labels_missing``: production data whose labels have not arrived is normal.
+        """
+        target = self.spec.target
+        declared = {c.name: c.kind for c in self.spec.columns}
+        theirs = {}
+        for column in map(str, frame.columns):
+            if column in declared and self.spec[column].source == "declared":
+                theirs[column] = declared[column]  # declared kinds hold on every side
+            else:
+                theirs[column] = infer_kind(frame[column])[0]
+        theirs = {c: k for c, k in theirs.items() if k in PROFILED_KINDS or c not in declared}
         ours = {c: p.kind for c, p in self.columns.items()}
-        mismatch = _column_mismatch(ours, theirs, left="the profile", right=name)
-        if mismatch:
-            raise ColumnSpecError(f"{name} does not match the profile: {mismatch}.")
+        missing = tuple(c for c in ours if c not in theirs and c != target)
+        return ColumnComparison(
+            name=name,
+            missing=missing,
+            extra=tuple(c for c in theirs if c not in declared),
+            retyped=tuple(
+                (c, ours[c], theirs[c]) for c in ours if c in theirs and ours[c] != theirs[c]
+            ),
+            labels_missing=target is not None and target in ours and target not in theirs,
+        )
+
+
+@dataclass(frozen=True)
+class ColumnComparison:
+    """What :meth:`Profile.check_matches` found: columns missing from ``name``, columns the
+    profile never had, columns whose kind changed ``(column, profile kind, its kind)``, and
+    whether the target is absent (labels not arrived yet: normal, not a mismatch)."""
+
+    name: str
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    retyped: tuple[tuple[str, str, str], ...] = ()
+    labels_missing: bool = False
+
+    def __bool__(self) -> bool:
+        """True when something does not match (labels that have not arrived do not count)."""
+        return bool(self.missing or self.extra or self.retyped)
+
+    def __str__(self) -> str:
+        problems = []
+        if self.missing:
+            problems.append(f"missing from {self.name}: {', '.join(map(repr, self.missing))}")
+        if self.extra:
+            problems.append(f"not in the profile: {', '.join(map(repr, self.extra))}")
+        if self.retyped:
+            problems.append(
+                "retyped: "
+                + ", ".join(
+                    f"'{c}' ({a} in the profile, {b} in {self.name})" for c, a, b in self.retyped
+                )
+            )
+        if self.labels_missing:
+            problems.append(f"no labels in {self.name} yet")
+        return "; ".join(problems) or f"{self.name} matches the profile"
+
+    def raise_if_mismatched(self) -> None:
+        """Raise :class:`~monitorkit.errors.ColumnSpecError` saying what does not match."""
+        if self:
+            raise ColumnSpecError(f"{self.name} does not match the profile: {self}.")
 
 
 def _column_mismatch(
@@ -491,6 +638,57 @@ def _column_mismatch(
     return "; ".join(problems)
 
 
+def _kll_items(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:
+    """Retained items, their weights and the number of values of a serialised KLL sketch.
+
+    The DataSketches KLL binary format (serial version 1, or 2 for a single item): an 8-byte
+    preamble (preamble ints, serial version, family 15, flags, k, m); then, unless empty or a
+    single item, n (uint64), min k (uint16), the number of levels L (uint8), a pad byte, L
+    level offsets (uint32), the minimum and maximum, and the items from the first level's
+    offset on. Level h holds items of weight ``2**h``.
+    """
+    problem = None
+    if len(data) < 8 or data[2] != KLL_FAMILY:
+        problem = "not a KLL sketch"
+    elif data[1] not in (1, 2):
+        problem = f"KLL serial version {data[1]} (this monitorkit reads 1 and 2)"
+    if problem is None:
+        flags = data[3]
+        if flags & 1 or len(data) == 8:  # empty
+            return np.empty(0), np.empty(0, dtype=np.int64), 0
+        if flags & 4 or data[1] == 2:  # a single item
+            item = np.frombuffer(data, dtype="<f8", count=1, offset=8).astype(float)
+            return item, np.ones(1, dtype=np.int64), 1
+        total, _, levels = struct.unpack_from("<QHB", data, 8)
+        start = 20 + 4 * levels + 16  # header, level offsets, minimum and maximum
+        if levels and len(data) >= start and (len(data) - start) % 8 == 0:
+            offsets = np.frombuffer(data, dtype="<u4", count=levels, offset=20).astype(np.int64)
+            items = np.frombuffer(data, dtype="<f8", offset=start).astype(float)
+            bounds = np.append(offsets, offsets[0] + items.size) - offsets[0]
+            sizes = np.diff(bounds)
+            if np.all(sizes >= 0):
+                weights = np.repeat(np.int64(1) << np.arange(levels, dtype=np.int64), sizes)
+                if int(weights.sum()) == total:
+                    return items, weights, int(total)
+        problem = "the retained items do not add up to the sketch's count"
+    raise ReportFormatError(f"cannot read the numeric column's quantile sketch: {problem}.")
+
+
+_HISTOGRAM_BLOCK = 1 << 16
+
+
+def _histogram(values: np.ndarray, edges: np.ndarray) -> tuple[int, ...]:
+    """Exact counts of ``values`` below ``edges[0]``, in each ``[edges[i], edges[i+1])`` and from
+    ``edges[-1]`` on. Counted as ``numpy.histogram`` counts: each block of 65,536 values is
+    sorted and the edges are looked up in it, which is faster than looking every value up
+    among the edges when there are many edges."""
+    below = np.zeros(edges.size, dtype=np.int64)  # values < each edge
+    for start in range(0, values.size, _HISTOGRAM_BLOCK):
+        block = np.sort(values[start : start + _HISTOGRAM_BLOCK])
+        below += np.searchsorted(block, edges, side="left")
+    return tuple(np.diff(below, prepend=0, append=values.size).tolist())
+
+
 def _checked_edges(edges: Sequence[float], column: str) -> tuple[float, ...]:
     edges = tuple(float(e) for e in edges)
     if any(not math.isfinite(e) for e in edges) or any(b <= a for a, b in zip(edges, edges[1:])):
@@ -505,24 +703,37 @@ def profile_frame(
     frame: pd.DataFrame,
     resolved: ResolvedSpec,
     histogram_edges: Mapping[str, Sequence[float]] | None = None,
+    quantile_sketch: bool = True,
 ) -> Profile:
     """Profile one in-memory DataFrame whose columns are already resolved.
 
-    ``histogram_edges`` maps numeric column names to fixed histogram edges (see
-    :meth:`NumericProfile.from_values`)."""
+    ``histogram_edges`` maps numeric column names to fixed histogram edges and
+    ``quantile_sketch=False`` skips the KLL sketches (see :meth:`NumericProfile.from_values`)."""
     histogram_edges = histogram_edges or {}
-    columns: dict[str, ColumnProfile] = {}
-    for info in resolved.columns:
-        if info.kind not in PROFILED_KINDS or info.role in ("id", "timestamp"):
-            continue
-        if info.name not in frame.columns:
-            continue  # a column missing from this table is reported by whoever compares
+    profiled = [
+        info
+        for info in resolved.columns
+        if info.kind in PROFILED_KINDS
+        and info.role not in ("id", "timestamp")
+        and info.name in frame.columns  # a column missing here is reported by whoever compares
+    ]
+
+    def column_profile(info) -> ColumnProfile:
         values = frame[info.name]
         if info.kind == "numeric":
             edges = histogram_edges.get(info.name, ())
-            columns[info.name] = NumericProfile.from_values(values, edges)
-        else:
-            columns[info.name] = CategoricalProfile.from_values(values, info.kind)
+            return NumericProfile.from_values(values, edges, quantile_sketch)
+        return CategoricalProfile.from_values(values, info.kind)
+
+    workers = min(len(profiled), os.cpu_count() or 1)
+    if quantile_sketch or workers < 2:
+        profiles = [column_profile(info) for info in profiled]
+    else:
+        # Exact counting (numpy's searchsorted and bincount) releases the GIL: one thread a
+        # column. The result does not depend on the order the columns finish in.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            profiles = list(pool.map(column_profile, profiled))
+    columns = {info.name: column for info, column in zip(profiled, profiles)}
     return Profile(rows=int(len(frame)), columns=columns, spec=resolved)
 
 
@@ -551,28 +762,38 @@ def profile(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
     histogram_edges: Mapping[str, Sequence[float]] | None = None,
+    quantile_sketch: bool = True,
 ) -> Profile:
     """Profile a table of any size.
 
     Parameters
     ----------
     source
-        A pandas DataFrame; a parquet file, a directory of parquet files or a glob pattern
-        (``"logs/2026-*.parquet"``) — read in record batches of ``batch_rows`` rows with
-        pyarrow, so peak memory follows the batch size, not the input size; a CSV file
-        (streamed by pyarrow); or a Dask DataFrame (needs ``monitorkit[dask]``), profiled
-        partition by partition on the workers and merged as a tree.
+        Anything :func:`monitorkit.read_frame` reads: a pandas DataFrame, a pyarrow or polars
+        table, a parquet / CSV / TSV / JSON-lines file, a folder of them (hive ``key=value``
+        folders add columns) or a glob (``"logs/2026-*.parquet"``). Files are read one at a
+        time, ``batch_rows`` rows at a time (:func:`monitorkit.schema.iter_batches`), so peak
+        memory follows the batch size, not the input size; values are typed exactly as
+        :func:`~monitorkit.read_frame` types them (empty CSV cells are missing). Or a Dask
+        DataFrame (needs ``monitorkit[dask]``), profiled partition by partition on the
+        workers and merged as a tree.
     spec
-        Column roles. Kinds are resolved on the first batch (or the Dask ``_meta`` plus the
-        first partition); every later batch is profiled with the same kinds.
+        Column roles. Kinds are resolved on the whole table when it is in memory, on the
+        first batch of files (for Dask: the first partition); every batch is profiled with
+        the same kinds.
     batch_rows
-        Rows per record batch for files.
+        Rows per batch.
     progress
-        Show a progress bar on stderr (default: when stderr is a terminal).
+        Show a progress bar on stderr while reading files (default: when stderr is a
+        terminal; never for in-memory tables unless ``True``).
     histogram_edges
         Fixed histogram edges per numeric column (``{"age": [18, 30, 50, 70]}``): exact,
         mergeable counts per bin besides the quantile sketch; drift from profiles uses them
         for PSI / Jensen–Shannon / Hellinger / KL when both sides have the same edges.
+    quantile_sketch
+        False builds no KLL sketches: numeric columns keep only their exact parts (counts,
+        extremes, moments, histograms), which merge deterministically. Ignored for a Dask
+        DataFrame, whose partitions are always sketched.
 
     Returns
     -------
@@ -582,22 +803,24 @@ def profile(
         from monitorkit._dask import profile_dask
 
         return profile_dask(source, spec, histogram_edges)
-    if isinstance(source, pd.DataFrame) or not isinstance(source, (str, os.PathLike)):
-        frame = read_frame(source, name="data")
-        resolved = spec if isinstance(spec, ResolvedSpec) else resolve_spec(spec, frame)
-        return merge_profiles(
-            profile_frame(frame.iloc[start : start + batch_rows], resolved, histogram_edges)
-            for start in range(0, len(frame), batch_rows)
-        )
-    batches = _file_batches(source, batch_rows)
-    first = next(batches, None)
-    if first is None:
-        raise DataSourceError(f"data: '{source}' holds no rows.")
-    check_columns(first, f"'{source}'")
-    resolved = spec if isinstance(spec, ResolvedSpec) else resolve_spec(spec, first, names=["data"])
-    total = profile_frame(first, resolved, histogram_edges)
-    for batch in _progress(batches, progress, str(source)):
-        total = total.merge(profile_frame(batch, resolved, histogram_edges))
+    if isinstance(source, (str, os.PathLike)):
+        label = os.fspath(source)
+        batches = iter_batches(source, name="data", batch_rows=batch_rows)
+        first = next(batches)
+        check_columns(first, f"data ('{label}')")
+        kinds_from = first
+    else:
+        label = None
+        kinds_from = read_frame(source, name="data")  # already in memory: kinds from all rows
+        batches = iter_batches(kinds_from, name="data", batch_rows=batch_rows)
+        first = next(batches)
+    resolved = (
+        spec if isinstance(spec, ResolvedSpec) else resolve_spec(spec, kinds_from, names=["data"])
+    )
+    total = profile_frame(first, resolved, histogram_edges, quantile_sketch)
+    del first, kinds_from  # keep one batch in memory at a time
+    for batch in _progress(batches, progress, label):
+        total = total.merge(profile_frame(batch, resolved, histogram_edges, quantile_sketch))
     return total
 
 
@@ -606,55 +829,8 @@ def _is_dask(source: Any) -> bool:
     return module.startswith("dask.") or module.startswith("dask_expr")
 
 
-def _parquet_files(source: str | os.PathLike) -> list[str]:
-    text = os.fspath(source)
-    if any(ch in text for ch in "*?["):
-        files = sorted(globbing.glob(text, recursive=True))
-    elif Path(text).is_dir():
-        files = sorted(str(p) for p in Path(text).rglob("*.parquet"))
-    else:
-        files = [text]
-    if not files:
-        raise DataSourceError(f"data: no parquet files match '{text}'.")
-    return files
-
-
-def _file_batches(source: str | os.PathLike, batch_rows: int) -> Iterator[pd.DataFrame]:
-    path = Path(source)
-    suffixes = [s.lower() for s in path.suffixes]
-    text = os.fspath(source)
-    is_glob = any(ch in text for ch in "*?[")
-    if not is_glob and not path.exists():
-        raise DataSourceError(f"data: no such file or directory: '{path}'.")
-    try:
-        if not is_glob and any(s in (".csv", ".tsv") for s in suffixes[-2:]):
-            import pyarrow.csv as pacsv
-
-            delimiter = "\t" if ".tsv" in suffixes[-2:] else ","
-            reader = pacsv.open_csv(
-                path,
-                read_options=pacsv.ReadOptions(block_size=64 << 20),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            )
-            for batch in reader:
-                yield batch.to_pandas()
-            return
-        import pyarrow.parquet as pq
-
-        # One file and one batch at a time, no read-ahead: memory follows the batch size.
-        for file in _parquet_files(source):
-            with pq.ParquetFile(file, pre_buffer=False) as parquet:
-                for batch in parquet.iter_batches(batch_size=batch_rows, use_threads=False):
-                    if batch.num_rows:
-                        yield batch.to_pandas()
-    except (OSError, ValueError) as exc:
-        raise DataSourceError(
-            f"data: could not read '{source}': {type(exc).__name__}: {exc}"
-        ) from exc
-
-
-def _progress(batches: Iterator[pd.DataFrame], progress: bool | None, label: str):
-    if progress is False:
+def _progress(batches: Iterator[pd.DataFrame], progress: bool | None, label: str | None):
+    if progress is False or (progress is None and label is None):
         return batches
     try:
         from tqdm.auto import tqdm
@@ -663,7 +839,7 @@ def _progress(batches: Iterator[pd.DataFrame], progress: bool | None, label: str
     # disable=None: shown only when stderr is a terminal, unless progress=True asks for it.
     return tqdm(
         batches,
-        desc=f"profiling {Path(label).name}",
+        desc=f"profiling {Path(label).name}" if label else "profiling",
         unit=" batches",
         disable=None if progress is None else False,
     )

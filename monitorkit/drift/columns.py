@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from monitorkit import stats
+from monitorkit.drift.options import MethodChoice, choose_methods, option_for
 from monitorkit.drift.results import ColumnDrift, DecisionRule, Distribution, optional_float
 from monitorkit.drift.rule import judge_column, missing_rate_p_value
-from monitorkit.errors import ColumnSpecError, InputError
-from monitorkit.schema import ResolvedSpec, category_labels, numeric_values
+from monitorkit.errors import ColumnSpecError
+from monitorkit.schema import ResolvedSpec, category_labels, infer_kind, numeric_values
 from monitorkit.severity import Severity
 
 DEFAULT_METHODS = {"numeric": "ks", "categorical": "chi2", "boolean": "chi2"}
@@ -96,11 +97,47 @@ def choose_columns(
     return list(resolved.columns)
 
 
+IGNORED = "ignored by request (ColumnSpec(ignore=...))"
+
+
+def ignored_columns(
+    resolved: ResolvedSpec, reference: pd.DataFrame, current: pd.DataFrame
+) -> list[ColumnDrift]:
+    """The columns the spec leaves out (``ignore=``), listed as skipped so a reader sees them."""
+    found = []
+    for name in resolved.spec.ignore if resolved.spec is not None else ():
+        frame = reference if name in reference.columns else current
+        if name in frame.columns:
+            kind = infer_kind(frame[name])[0]
+            found.append(
+                ColumnDrift(
+                    column=name,
+                    kind=kind,
+                    role="feature",
+                    method=None,
+                    statistic=None,
+                    p_value=None,
+                    threshold=None,
+                    skipped=IGNORED,
+                )
+            )
+    return found
+
+
+def absent_reason(column: str, role: str, missing_from: str) -> str:
+    """Why a column present on one side only is skipped (labels that have not arrived yet are
+    normal in production, and said so)."""
+    if role == "target" and missing_from == "current":
+        return f"no labels in current yet: '{column}' is not in current"
+    other = "reference" if missing_from == "current" else "current"
+    return f"only in {other}: {missing_from} has no column '{column}'"
+
+
 def prepare(
     info, reference: pd.DataFrame, current: pd.DataFrame, keep_current: bool = False
 ) -> Prepared:
     name = info.name
-    for frame, side, other in ((reference, "reference", "current"), (current, "current", "")):
+    for frame, side in ((reference, "reference"), (current, "current")):
         if name not in frame.columns:
             return Prepared(
                 column=name,
@@ -110,7 +147,7 @@ def prepare(
                 current_rows=len(current),
                 reference_missing=0,
                 current_missing=0,
-                skipped=f"only in {other or 'reference'}: {side} has no column '{name}'",
+                skipped=absent_reason(name, info.role, side),
             )
     ref_values, cur_values = reference[name], current[name]
     prepared = Prepared(
@@ -203,33 +240,20 @@ def method_for(
     prepared: Prepared,
     method: str | Mapping[str, str] | None,
     threshold: float | Mapping[str, float] | None,
-) -> tuple[stats.DriftMethod | None, float | None, bool]:
-    """(method, threshold, uses the default rule) for one column."""
+) -> MethodChoice:
+    """(method, threshold, uses the default rule) for one column; see
+    :func:`~monitorkit.drift.options.choose_methods`, which checks the options first."""
     if prepared.skipped is not None:
-        return None, None, False
-    chosen = lookup_option(method, prepared.column, prepared.kind)
-    chosen_threshold = lookup_option(threshold, prepared.column, prepared.kind)
-    if chosen is not None and not isinstance(chosen, str):
-        raise InputError(f"method for column '{prepared.column}' must be a name; got {chosen!r}.")
-    if chosen_threshold is not None and not isinstance(chosen_threshold, (int, float)):
-        raise InputError(
-            f"threshold for column '{prepared.column}' must be a number; got {chosen_threshold!r}."
-        )
-    default = chosen is None and chosen_threshold is None
-    name = chosen or DEFAULT_METHODS[prepared.kind]
-    spec = stats.get_method(name, kind=prepared.kind)
-    if chosen_threshold is None and not default:
-        chosen_threshold = spec.default_threshold
-    return spec, chosen_threshold, default
+        return MethodChoice(None, None, False)
+    choices = choose_methods(
+        {prepared.column: prepared.kind}, method, threshold, defaults=DEFAULT_METHODS
+    )
+    return choices[prepared.column]
 
 
 def lookup_option(option: Any, column: str, kind: str) -> Any:
     """The value of a per-column / per-kind option (or the one value) for a column."""
-    if isinstance(option, Mapping):
-        if column in option:
-            return option[column]
-        return option.get(kind)
-    return option
+    return option_for(option, column, kind)
 
 
 def run_method(
@@ -240,7 +264,13 @@ def run_method(
     reference_counts: np.ndarray | None,
     current_counts: np.ndarray | None,
 ) -> tuple[stats.MethodResult, float]:
-    """Run ``method`` and the effect size (KS distance / total variation) on one comparison."""
+    """Run ``method`` and the effect size on one comparison.
+
+    The effect size is the KS distance for numeric columns, and for categorical and boolean
+    ones the total variation distance less its expectation when nothing changed
+    (:func:`~monitorkit.stats.categorical.debiased_tvd`): the share of rows that moved beyond
+    sampling noise, which otherwise grows with the number of categories.
+    """
     func = method.func_for(prepared.kind)
     with warnings.catch_warnings():
         # Degenerate statistics (an empty side) are NaN, reported as such in the result.
@@ -255,7 +285,7 @@ def run_method(
                 ).statistic
         else:
             result = func(reference_counts, current_counts)
-            effect = stats.categorical.tvd(reference_counts, current_counts).statistic
+            effect = stats.categorical.debiased_tvd(reference_counts, current_counts).statistic
     return result, float(effect)
 
 

@@ -13,8 +13,9 @@ always yes (the p-value trap), and on a hundred rows is noise. So by default a c
 
 1. **significance, corrected for the number of tests** — the test's p-value is below
    ``alpha / n_tests`` (Bonferroni; ``alpha = 0.05``, ``n_tests`` = two tests per tested column:
-   its values and its missing rate). On data that did not change, the chance that *any*
-   column of the report is flagged is then at most 5%, at every sample size;
+   its values and its missing rate, plus the window tests with ``by=``, below). On data that
+   did not change, the chance that *anything* in the report is flagged is then at most 5%, at
+   every sample size;
 2. **a difference that matters** — the effect size is at least ``min_effect = 0.03``. The
    effect size is on one scale for every kind: the share of rows whose value would have to
    move to turn one distribution into the other at the worst point — the Kolmogorov–Smirnov
@@ -24,6 +25,27 @@ always yes (the p-value trap), and on a hundred rows is noise. So by default a c
 
 A column is also drifted when its **missing rate** moved: a two-proportion z-test below the
 same corrected threshold and an absolute change of at least ``min_effect``.
+
+Windows (``by=``) are tests too, and they join the same family, so that asking *since when*
+does not multiply false alarms (without this, daily windows over six weeks flagged something
+in half of the reports on unchanged data). :func:`monitorkit.windows.assign_windows` cuts
+``current`` (anchoring, UTC, labels, at most ``MAX_WINDOWS = 200``); a window with fewer than
+``MIN_WINDOW_ROWS = 30`` rows is shown but not tested and never flagged. Then::
+
+    n_tests = 2 × tested columns                       (values, missing rate)
+            + tested columns × tested windows           (each column in each window)
+            + windows judged by the multivariate check  (one each, when computed)
+
+and every one of them — column, window, multivariate window — is judged at ``alpha /
+n_tests`` (with rule 2's ``min_effect`` as well). A window's multivariate check is a rank
+test (Mann–Whitney) of its rows' PCA reconstruction errors against held-out reference rows,
+whose effect is the rank-biserial difference; see
+:func:`monitorkit.drift.multivariate.window_errors`. Bonferroni then bounds the chance that a
+report on unchanged data flags *anything* by ``alpha``; with hundreds of nearly independent
+window tests the bound is nearly reached (about ``1 − e^−alpha`` ≈ 4.9% for exact tests), so
+expect close to 5% rather than far below it. :meth:`DriftReport.with_rule` keeps ``n_tests``.
+The overall multivariate check keeps its own ``± 3 sd`` band (see
+:class:`~monitorkit.drift.MultivariateDrift`).
 
 Severity: ``critical`` when the effect (or the missing-rate change) is at least
 ``critical_effect = 0.2``, ``warning`` when drifted with a smaller effect, ``ok`` otherwise.
@@ -50,6 +72,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields, replace
@@ -58,16 +81,25 @@ from typing import Any
 import pandas as pd
 
 from monitorkit.drift.columns import (
+    DEFAULT_METHODS,
+    TESTED_KINDS,
     choose_columns,
     column_result,
+    ignored_columns,
     method_for,
     prepare,
     quiet_statistics,
     rank,
 )
-from monitorkit.drift.multivariate import multivariate_drift, multivariate_windows
-from monitorkit.drift.over_time import window_labels, windows_drift
-from monitorkit.drift.profile import drift_from_profile, profile_of
+from monitorkit.drift.multivariate import (
+    multivariate_drift,
+    multivariate_windows,
+    window_error_drifted,
+    window_errors,
+)
+from monitorkit.drift.options import choose_methods
+from monitorkit.drift.over_time import window_tests, windows_drift
+from monitorkit.drift.profile import drift_from_profile
 from monitorkit.drift.results import (
     DRIFT_SCHEMA_VERSION,
     ColumnDrift,
@@ -76,10 +108,13 @@ from monitorkit.drift.results import (
     WindowDrift,
 )
 from monitorkit.drift.rule import judge_column, values_drifted
-from monitorkit.errors import ColumnSpecError
+from monitorkit.errors import ColumnNotFoundError
+from monitorkit.profiles import Profile, profile
+from monitorkit.reference import as_reference, is_summary, match_hashing
 from monitorkit.report import Report
-from monitorkit.schema import ColumnSpec, list_names, read_frame, resolve_spec
+from monitorkit.schema import ColumnSpec, list_names, resolve_spec
 from monitorkit.severity import Severity
+from monitorkit.windows import WindowWarning, assign_windows
 
 
 class DriftReport(Report, kind="drift"):
@@ -100,7 +135,9 @@ class DriftReport(Report, kind="drift"):
         method's default (p-value threshold for tests, statistic threshold for distances).
     by
         Split ``current`` into windows: a pandas offset alias over the timestamp column
-        (``"1D"``, ``"1W"``) or an integer (that many equal-size chunks in row order).
+        (``"6h"``, ``"1D"``, ``"W-MON"``, ``"2W"``, ``"MS"``, ``"QE"``; cut in UTC) or an
+        integer (that many equal-size chunks in row order). At most 200 windows; windows of
+        fewer than 30 rows are shown but not tested. See :mod:`monitorkit.windows`.
     columns
         Only these columns (default: every feature, the target and the prediction).
     multivariate
@@ -166,7 +203,7 @@ class DriftReport(Report, kind="drift"):
         for item in self.result.columns:
             if item.column == column:
                 return item
-        raise ColumnSpecError(
+        raise ColumnNotFoundError(
             f"no column {column!r} in this drift report; it has: "
             f"{list_names([c.column for c in self.result.columns], near=column)}."
         )
@@ -203,7 +240,8 @@ class DriftReport(Report, kind="drift"):
             return f"{empty} has no rows: there is nothing to compare"
         if any(not c.skipped for c in result.columns):
             return None
-        present_both = [c for c in result.columns if not c.skipped.startswith("only in")]
+        one_sided = ("only in ", "no labels in current")
+        present_both = [c for c in result.columns if not c.skipped.startswith(one_sided)]
         if not present_both:
             return (
                 "reference and current have no column in common (was the file read with the "
@@ -287,25 +325,34 @@ class DriftReport(Report, kind="drift"):
         return pd.DataFrame(rows)
 
     def over_time(self) -> pd.DataFrame:
-        """One row per (window, column): statistic, p_value, effect_size, drifted."""
+        """One row per (window, column), in window order: ``window`` (label), ``start`` /
+        ``end`` (ISO 8601 UTC, None for chunks), ``rows``, ``column``, ``statistic``,
+        ``p_value``, ``effect_size``, ``drifted`` and ``skipped`` (why the window was not
+        tested, e.g. too few rows; its statistics are then None)."""
         rows = []
         for w in self.result.windows:
             for i, column in enumerate(w.columns):
                 rows.append(
                     {
                         "window": w.window,
+                        "start": w.start,
+                        "end": w.end,
                         "rows": w.rows,
                         "column": column,
                         "statistic": w.statistic[i],
                         "p_value": w.p_value[i],
                         "effect_size": w.effect_size[i],
                         "drifted": w.drifted[i],
+                        "skipped": w.skipped,
                     }
                 )
-        return pd.DataFrame(rows)
+        columns = ["window", "start", "end", "rows", "column", "statistic", "p_value"]
+        columns += ["effect_size", "drifted", "skipped"]
+        return pd.DataFrame(rows, columns=columns)
 
     def first_drifted_window(self, column: str) -> str | None:
-        """The first window in which ``column`` drifted (with ``by=``), or None."""
+        """The label of the first window (in time or row order) in which ``column`` drifted
+        (with ``by=``), or None. Windows with too few rows are never flagged."""
         for w in self.result.windows:
             if column in w.columns and w.drifted[w.columns.index(column)]:
                 return w.window
@@ -327,9 +374,14 @@ class DriftReport(Report, kind="drift"):
                 w,
                 drifted=tuple(
                     values_drifted(w.p_value[i], w.effect_size[i], new_rule)
-                    if column in by_rule
+                    if column in by_rule and w.tested
                     else w.drifted[i]
                     for i, column in enumerate(w.columns)
+                ),
+                multivariate_drifted=(
+                    window_error_drifted(w.multivariate_p_value, w.multivariate_effect, new_rule)
+                    if w.multivariate_drifted is not None
+                    else None
                 ),
             )
             for w in self.result.windows
@@ -413,29 +465,80 @@ def compute_drift(
     rule: DecisionRule | None = None,
     n_jobs: int | None = None,
 ) -> DriftResult:
-    """Compute a :class:`DriftResult` (what :class:`DriftReport` holds); see its parameters."""
-    reference_profile = profile_of(reference)
-    if reference_profile is not None and getattr(reference, "hash_salt", None):
-        current = reference.prepare_current(current)  # a baseline that stores hashed values
-    if reference_profile is not None and isinstance(
-        getattr(reference, "sample", None), pd.DataFrame
-    ):
-        reference = reference.sample  # a baseline that keeps raw rows: exact tests
-    elif reference_profile is not None:
+    """Compute a :class:`DriftResult` (what :class:`DriftReport` holds); see its parameters.
+
+    Either side may be rows (anything :func:`monitorkit.read_frame` reads), a
+    :class:`~monitorkit.Profile` or a :class:`~monitorkit.Baseline`
+    (:func:`monitorkit.reference.as_reference`). Rows on both sides (a baseline's sample
+    counts) give exact tests; otherwise the sides are compared as profiles. ``method=`` and
+    ``threshold=`` are checked before any column is computed
+    (:func:`monitorkit.drift.options.choose_methods`).
+    """
+    rule = rule or DecisionRule()
+    reference_side = as_reference(reference, name="reference")
+    if spec is None:
+        spec = reference_side.column_spec  # the roles a baseline or profile was captured with
+
+    def check_options_of(reference_profile: Profile) -> None:
+        names = reference_profile.columns if columns is None else columns
+        names = [names] if isinstance(names, str) else names
+        choose_methods(
+            {n: reference_profile[n].kind for n in names if n in reference_profile.columns},
+            method,
+            threshold,
+            defaults=DEFAULT_METHODS,
+            known_columns=reference_profile.spec.names,
+        )
+
+    if not reference_side.has_rows and reference_side.hash_salt is None and not is_summary(current):
+        # Rows against a profile: a log on disk is profiled batch by batch, not loaded whole.
+        check_options_of(reference_side.profile)
         return drift_from_profile(
-            reference_profile,
+            reference_side.profile,
             current,
             method=method,
             threshold=threshold,
             by=by,
             columns=columns,
-            rule=rule or DecisionRule(),
+            rule=rule,
         )
-    reference = read_frame(reference, name="reference")
-    current = read_frame(current, name="current")
+    current_side = as_reference(current, name="current")
+    reference_side, current_side = match_hashing(reference_side, current_side)
+    if not (reference_side.has_rows and current_side.has_rows):
+        # A profile on either side without rows on the other: compare profiles.
+        if reference_side.has_rows:
+            current_profile = current_side.profile
+            reference_profile = profile(
+                reference_side.frame,
+                spec=current_profile.spec,
+                histogram_edges=current_profile.histogram_edges(),
+            )
+        else:
+            reference_profile = reference_side.profile
+        check_options_of(reference_profile)
+        return drift_from_profile(
+            reference_profile,
+            current_side.frame if current_side.has_rows else current_side.profile,
+            method=method,
+            threshold=threshold,
+            by=by,
+            columns=columns,
+            rule=rule,
+        )
+    reference, current = reference_side.frame, current_side.frame
     resolved = resolve_spec(spec, reference, current)
-    rule = rule or DecisionRule()
     chosen = choose_columns(resolved, columns, reference, current)
+    choose_methods(  # raises on a bad method= / threshold= before any column is computed
+        {
+            info.name: info.kind
+            for info in chosen
+            if info.kind in TESTED_KINDS and info.role != "timestamp"
+        },
+        method,
+        threshold,
+        defaults=DEFAULT_METHODS,
+        known_columns=[*reference.columns, *current.columns],
+    )
     workers = n_jobs or os.cpu_count() or 1
 
     with quiet_statistics(), ThreadPoolExecutor(max_workers=workers) as pool:
@@ -443,26 +546,35 @@ def compute_drift(
             pool.map(lambda info: prepare(info, reference, current, by is not None), chosen)
         )
         tested = [p for p in prepared if p.skipped is None]
-        rule = replace(rule, n_tests=2 * len(tested))
+        cut = None if by is None else assign_windows(current, by, resolved.timestamp)
+        if cut is not None and cut.note:
+            warnings.warn(cut.note, WindowWarning, stacklevel=3)
+        multivariate_result, errors_by_window = None, None
+        if multivariate:
+            multivariate_result, current_errors, current_rows, holdout_errors = multivariate_drift(
+                reference, current, prepared
+            )
+            if cut is not None and current_errors is not None:
+                errors_by_window = window_errors(cut, current_errors, current_rows, holdout_errors)
+        # One Bonferroni family for the whole report: column, window and multivariate window
+        # tests (module docstring).
+        rule = replace(
+            rule,
+            n_tests=2 * len(tested)
+            + window_tests(len(tested), cut)
+            + (errors_by_window.tests if errors_by_window is not None else 0),
+        )
         methods = {p.column: method_for(p, method, threshold) for p in prepared}
         results = list(pool.map(lambda p: column_result(p, methods[p.column], rule), prepared))
 
         windows: tuple[WindowDrift, ...] = ()
-        labels = None
-        if by is not None:
-            labels = window_labels(current, by, resolved.timestamp)
-            windows = windows_drift(pool, tested, labels, methods, rule)
+        if cut is not None:
+            windows = windows_drift(pool, tested, cut, methods, rule)
 
+    results += ignored_columns(resolved, reference, current)
     results.sort(key=rank)
-    multivariate_result = None
-    if multivariate:
-        multivariate_result, current_errors, current_rows, holdout_errors = multivariate_drift(
-            reference, current, prepared
-        )
-        if labels is not None and current_errors is not None:
-            windows = multivariate_windows(
-                windows, labels, current_errors, current_rows, holdout_errors
-            )
+    if errors_by_window is not None:
+        windows = multivariate_windows(windows, errors_by_window, rule)
     domain_result = None
     if domain_classifier:
         from monitorkit.drift.domain import domain_classifier_drift
