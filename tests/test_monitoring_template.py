@@ -1,0 +1,113 @@
+"""The monitoring template end to end (papermill, a real kernel): a baseline file as the
+reference, production data without labels, and broken inputs that must never exit 0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import monitorkit as mk
+from monitorkit.runner import run_template
+
+pytestmark = pytest.mark.kernel
+
+
+def census(n: int, seed: int) -> pd.DataFrame:
+    """A table shaped like the US census employment data (written here, not downloaded)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(17, 90, n),
+            "workclass": rng.choice(["Private", "Self-emp", "State-gov", "Local-gov"], n),
+            "education_years": rng.integers(1, 17, n),
+            "hours_per_week": rng.normal(40, 10, n).round(1),
+            "capital_gain": np.where(rng.random(n) < 0.9, 0.0, rng.lognormal(8, 1, n)).round(2),
+            "MedInc": rng.lognormal(1.2, 0.4, n).round(4),
+            "state": rng.choice(["CA", "NY", "TX", "WA", "FL"], n),
+            "employed": rng.integers(0, 2, n),
+        }
+    )
+
+
+@pytest.fixture
+def split(in_tmp: Path) -> dict[str, Path]:
+    frame = census(4_000, seed=5)
+    reference, current = frame.iloc[:2_000], frame.iloc[2_000:].reset_index(drop=True)
+    paths = {"reference": in_tmp / "train.csv", "current": in_tmp / "week.csv"}
+    reference.to_csv(paths["reference"], index=False)
+    current.to_csv(paths["current"], index=False)
+    return {**paths, "frame": current}
+
+
+def run(reference: Path | str, current: Path, **extra) -> mk.runner.RunResult:
+    parameters = {"reference": str(reference), "current": str(current), "model": "census"}
+    return run_template("monitoring", {**parameters, **extra}, progress=False)
+
+
+def test_a_clean_split_exits_0(split):
+    result = run(split["reference"], split["current"], target="employed")
+    assert result.exit_code == 0, result.summary.get("error") or result.summary["verdict"]
+    figures = result.summary["figures"]
+    assert figures["quality.problems"] == 0 and figures["drift.drifted_columns"] == 0
+
+
+def test_a_baseline_file_as_reference_and_no_labels_in_current(split, in_tmp):
+    reference = pd.read_csv(split["reference"])
+    baseline = mk.Baseline.from_frame(reference, spec=mk.ColumnSpec(target="employed"))
+    path = baseline.save(in_tmp / "baselines" / "census.json")
+    unlabelled = in_tmp / "unlabelled.csv"
+    split["frame"].drop(columns=["employed"]).to_csv(unlabelled, index=False)
+    result = run(path, unlabelled)
+    assert result.exit_code == 0, result.summary.get("error") or result.summary["verdict"]
+    notebook = result.notebook.read_text()
+    assert "no labels in current yet" in notebook
+
+
+def _write(frame: pd.DataFrame, path: Path, **options) -> Path:
+    frame.to_csv(path, index=False, **options)
+    return path
+
+
+BREAKAGES = {
+    "unparseable text": lambda f: f.assign(
+        MedInc=f["MedInc"].astype(object).where(np.arange(len(f)) % 5 >= 2, "n/a")
+    ),
+    "all inf": lambda f: f.assign(hours_per_week=np.inf),
+    "dropped column": lambda f: f.drop(columns=["workclass"]),
+    "renamed columns": lambda f: f.rename(columns=str.upper),
+    "missing-value spike": lambda f: f.assign(
+        hours_per_week=f["hours_per_week"].where(np.arange(len(f)) % 3 != 0)
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES))
+def test_broken_inputs_never_exit_0(split, in_tmp, breakage):
+    broken = _write(BREAKAGES[breakage](split["frame"]), in_tmp / "broken.csv")
+    result = run(split["reference"], broken)
+    assert result.exit_code != 0, (breakage, result.summary["verdict"])
+    summary = json.loads((result.folder / "summary.json").read_text())
+    if result.exit_code == 1:  # nothing could be compared: the reason is the error
+        assert "no column" in summary["error"]["message"]
+    else:
+        assert summary["figures"]["quality.problems"] >= 1
+        assert summary["severity"] in ("warning", "critical")
+
+
+def test_a_semicolon_file_fails_the_run_saying_why(split, in_tmp):
+    broken = _write(split["frame"], in_tmp / "semicolon.csv", sep=";")
+    result = run(split["reference"], broken)
+    assert result.exit_code == 1
+    assert "delimited by ';'" in result.summary["error"]["message"]
+
+
+def test_a_header_only_file_fails_the_run(split, in_tmp):
+    broken = in_tmp / "header.csv"
+    broken.write_text(",".join(split["frame"].columns) + "\n", encoding="utf-8")
+    result = run(split["reference"], broken)
+    assert result.exit_code == 1
+    assert "no rows" in result.summary["error"]["message"]
