@@ -39,14 +39,20 @@ def test_no_change_stays_quiet_with_other_seeds_and_sizes(seed):
 def test_when_the_drift_began_is_visible_window_by_window():
     scenario = mk.datasets.load_scenario("seasonal_retail", n_rows=20_000)
     drift = mk.DriftReport(scenario.reference, scenario.current, by="1W")
-    change = pd.Timestamp(scenario.truth.change_start).tz_convert(None)
+    change = pd.Timestamp(scenario.truth.change_start)
     first = drift.first_drifted_window("temperature_c")
-    start, end = (pd.Timestamp(part) for part in first.split("/"))
-    assert start <= change <= end + pd.Timedelta(days=1)
+    window = next(w for w in drift.result.windows if w.window == first)
+    # the first flagged week is the one holding the change (start inclusive, end exclusive)
+    assert pd.Timestamp(window.start) <= change < pd.Timestamp(window.end)
+    assert pd.Timestamp(window.end) - pd.Timestamp(window.start) == pd.Timedelta(days=7)
+    assert pd.Timestamp(window.start).day_name() == "Monday"  # 1W = W-SUN: Monday to Sunday
     table = drift.over_time()
+    # labels sort chronologically, so "earlier than the first flagged" is a string comparison
+    assert list(table["window"].drop_duplicates()) == sorted(table["window"].unique())
     before = table[(table["column"] == "temperature_c") & (table["window"] < first)]
     assert not before["drifted"].any() and len(before) >= 1
     assert set(table.columns) >= {"window", "rows", "column", "statistic", "p_value", "drifted"}
+    assert set(table.columns) >= {"start", "end", "skipped"}
     assert table.groupby("window")["rows"].first().sum() == len(scenario.current)
     windows = drift.result.windows
     assert not windows[0].multivariate_drifted and windows[-2].multivariate_drifted
@@ -58,6 +64,10 @@ def test_integer_by_gives_equal_chunks_in_row_order():
     rows = [w.rows for w in drift.result.windows]
     assert [w.window for w in drift.result.windows] == ["chunk 1", "chunk 2", "chunk 3"]
     assert rows == [2_000, 2_000, 2_000]
+    assert all(w.start is None and w.end is None for w in drift.result.windows)
+    ten = mk.DriftReport(scenario.reference, scenario.current, by=10, multivariate=False)
+    labels = [w.window for w in ten.result.windows]
+    assert labels == sorted(labels) and labels[0] == "chunk 01" and labels[-1] == "chunk 10"
 
 
 # ---- the false-alarm requirement ------------------------------------------------------------

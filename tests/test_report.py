@@ -94,6 +94,7 @@ def _examples() -> dict[str, object]:
     return {
         "drift": mk.DriftReport(ref, cur, by=3),
         "data_overview": mk.DataOverview.from_frames(ref, cur),
+        "quality": mk.QualityReport(ref, cur, by=3),
         "baseline": mk.Baseline.from_frame(ref, model="retail"),
         "profile": mk.profile(ref),
     }
@@ -214,3 +215,11 @@ def test_save_html_keeps_an_existing_file_unless_asked(tmp_path):
     assert path.read_text() == before
     drift.with_rule(min_effect=0.5).save_html(path, overwrite=True)
     assert path.read_text() != before
+
+
+def test_asking_a_report_for_a_missing_column_suggests_the_close_one():
+    drift = _examples()["drift"]
+    with pytest.raises(KeyError) as caught:
+        drift["temperatur_c"]
+    assert isinstance(caught.value, mk.errors.ColumnSpecError)
+    assert "'temperature_c'" in str(caught.value).split("it has:")[1].split(",")[0]

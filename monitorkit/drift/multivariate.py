@@ -1,16 +1,26 @@
-"""Multivariate drift: PCA reconstruction error of current against the reference."""
+"""Multivariate drift: PCA reconstruction error of current against the reference.
+
+The overall check is described on :class:`~monitorkit.drift.MultivariateDrift`. With ``by=``,
+each window is checked too (:func:`window_errors`): a rank test of its rows' reconstruction
+errors against the held-out reference rows' errors, judged like every other test of the report
+(``p_value < alpha / n_tests`` and an effect of at least ``min_effect``), each judged window
+counting as one test in ``n_tests``, so that checking many windows does not multiply false
+alarms.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from monitorkit.drift.columns import Prepared
-from monitorkit.drift.results import MultivariateDrift, WindowDrift
+from monitorkit.drift.results import DecisionRule, MultivariateDrift, WindowDrift
 from monitorkit.schema import category_labels, numeric_values
 from monitorkit.severity import Severity
+from monitorkit.windows import MIN_WINDOW_ROWS, Windows
 
 # --------------------------------------------------------------------------------------------
 # Multivariate drift
@@ -173,22 +183,108 @@ def multivariate_drift(
     return result, current_errors, current_rows, holdout_errors
 
 
-def multivariate_windows(
-    windows: tuple[WindowDrift, ...],
-    labels: pd.Series,
+@dataclass(frozen=True)
+class WindowErrors:
+    """The multivariate check of each window, before any rule (see :func:`window_errors`).
+
+    Arrays in window order: ``error`` the mean reconstruction error of the window's sampled
+    rows (NaN when the sample holds none: no error, None in the results), ``effect`` the
+    rank-biserial difference and ``p_value`` its two-sided p-value (both NaN when the window
+    is not judged).
+    """
+
+    error: np.ndarray
+    effect: np.ndarray
+    p_value: np.ndarray
+
+    @property
+    def tests(self) -> int:
+        """How many windows are judged: one test each in the report's Bonferroni family."""
+        return int(np.isfinite(self.p_value).sum())
+
+
+def window_errors(
+    windows: Windows,
     current_errors: np.ndarray,
     current_rows: np.ndarray,
     holdout_errors: np.ndarray,
+) -> WindowErrors:
+    """Compare each window's reconstruction errors with the held-out reference rows' errors.
+
+    Under no change the errors of a window's rows and of the ``h`` held-out reference rows are
+    draws from one distribution (the PCA was fitted on the other half of the reference), so a
+    rank test is exact in its assumptions whatever the errors' shape (they are skewed: a mean
+    error band from the normal curve raises false alarms in its tail). For a window with ``m``
+    sampled rows:
+
+    * ``U = Σ_i #{holdout errors < e_i} + ½ #{holdout errors = e_i}`` over the window's rows
+      (the Mann–Whitney statistic);
+    * ``effect = 2 U / (m h) − 1``, the rank-biserial difference in [−1, 1]: the share of
+      (window row, reference row) pairs where the window's error is larger minus the share
+      where it is smaller (positive: the features fit the reference's structure worse);
+    * ``p_value`` two-sided from the normal approximation, ``z = (|U − m h / 2| − ½) /
+      sqrt(m h (m + h + 1) / 12)`` (continuity-corrected; without the tie correction, which
+      could only lower the variance, so ties make it conservative).
+
+    Judged only for windows that are tested (enough rows) and hold at least
+    :data:`~monitorkit.windows.MIN_WINDOW_ROWS` rows of the multivariate sample; for the others
+    ``effect`` and ``p_value`` are NaN. ``current_rows`` are the positions in current of the
+    rows behind ``current_errors``; rows in no window (no timestamp) are left out.
+    """
+    n_windows = len(windows)
+    window_of_row = windows.codes[current_rows]
+    in_window = window_of_row >= 0
+    codes, errors = window_of_row[in_window], current_errors[in_window]
+    sizes = np.bincount(codes, minlength=n_windows).astype(float)
+    sums = np.bincount(codes, weights=errors, minlength=n_windows)
+    reference = np.sort(holdout_errors)
+    h = float(reference.size)
+    placement = (
+        np.searchsorted(reference, errors, "left") + np.searchsorted(reference, errors, "right")
+    ) / 2
+    u = np.bincount(codes, weights=placement, minlength=n_windows)
+    judged = sizes >= MIN_WINDOW_ROWS
+    judged &= np.array([not w.too_few_rows for w in windows.windows], dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        error = np.where(sizes > 0, sums / sizes, np.nan)
+        pairs = sizes * h
+        effect = np.where(judged, 2 * u / pairs - 1, np.nan)
+        sd = np.sqrt(pairs * (sizes + h + 1) / 12)
+        z = np.maximum(np.abs(u - pairs / 2) - 0.5, 0) / sd
+    p_value = np.array(
+        [math.erfc(value / math.sqrt(2)) if ok else math.nan for value, ok in zip(z, judged)]
+    )
+    return WindowErrors(error=error, effect=effect, p_value=p_value)
+
+
+def window_error_drifted(
+    p_value: float | None, effect: float | None, rule: DecisionRule
+) -> bool | None:
+    """The default rule on a window's multivariate check: ``p_value < alpha / n_tests`` and
+    ``|effect| >= min_effect``; None (not judged, never drifted) when either is missing or
+    NaN, as for a window the multivariate sample did not reach."""
+    if p_value is None or effect is None or math.isnan(p_value) or math.isnan(effect):
+        return None
+    return bool(p_value < rule.p_threshold and abs(effect) >= rule.min_effect)
+
+
+def multivariate_windows(
+    windows: tuple[WindowDrift, ...], errors: WindowErrors, rule: DecisionRule
 ) -> tuple[WindowDrift, ...]:
-    """Add each window's mean reconstruction error, judged against a band for its size."""
-    window_of_row = labels.to_numpy()[current_rows]
-    grouped = pd.Series(current_errors).groupby(window_of_row)
-    means, sizes = grouped.mean(), grouped.size()
+    """Add each window's multivariate check (:func:`window_errors`) judged by ``rule``."""
     updated = []
-    for w in windows:
-        error = float(means.get(w.window, float("nan")))
-        _, lower, upper = _error_band(holdout_errors, int(sizes.get(w.window, w.rows)))
+    for index, w in enumerate(windows):
+        p_value = float(errors.p_value[index])
+        effect = float(errors.effect[index])
+        judged = math.isfinite(p_value)
+        error = float(errors.error[index])
         updated.append(
-            replace(w, multivariate_error=error, multivariate_drifted=not lower <= error <= upper)
+            replace(
+                w,
+                multivariate_error=error if math.isfinite(error) else None,
+                multivariate_effect=effect if judged else None,
+                multivariate_p_value=p_value if judged else None,
+                multivariate_drifted=window_error_drifted(p_value, effect, rule),
+            )
         )
     return tuple(updated)

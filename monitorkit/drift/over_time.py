@@ -1,4 +1,14 @@
-"""Drift over time: each window of current (``by=``) against the whole reference."""
+"""Drift over time: each window of current (``by=``) against the whole reference.
+
+Windows are cut by :func:`monitorkit.windows.assign_windows` (labels, anchoring, UTC, the
+:data:`~monitorkit.windows.MAX_WINDOWS` cap). A window with fewer than
+:data:`~monitorkit.windows.MIN_WINDOW_ROWS` rows is kept with ``skipped`` set and no
+statistics: it is not tested and never flagged. In every tested window each tested column is
+compared with the whole reference by the column's method; under the default rule the window is
+flagged when ``p_value < alpha / n_tests`` and the effect size is at least ``min_effect``, where
+``n_tests`` counts one test per tested column per tested window on top of the column tests
+(:func:`window_tests`), so that the whole report holds one family-wise false-alarm rate.
+"""
 
 from __future__ import annotations
 
@@ -6,71 +16,55 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 
 from monitorkit.drift.columns import Prepared, current_counts, run_method
 from monitorkit.drift.results import DecisionRule, WindowDrift, optional_float
 from monitorkit.drift.rule import values_drifted
-from monitorkit.errors import ColumnSpecError, InputError
+from monitorkit.windows import Window, Windows
 
 
-def window_labels(current: pd.DataFrame, by: str | int, timestamp: str | None) -> pd.Series:
-    """A window label per current row (None for rows without a timestamp)."""
-    if isinstance(by, bool):
-        raise InputError("by must be a pandas offset alias such as '1D' or an integer; got a bool.")
-    if isinstance(by, (int, np.integer)):
-        if by < 1 or by > len(current):
-            raise InputError(
-                f"by={by}: the number of chunks must be between 1 and the {len(current):,} rows "
-                "of current."
-            )
-        chunk = np.arange(len(current)) * int(by) // len(current)
-        return pd.Series([f"chunk {i + 1}" for i in chunk], index=current.index)
-    if not isinstance(by, str):
-        raise InputError(f"by must be an offset alias such as '1D' or an integer; got {by!r}.")
-    if timestamp is None:
-        raise ColumnSpecError(
-            f"by={by!r} splits current by time, but no timestamp column was found or declared; "
-            "pass spec=ColumnSpec(timestamp='your_time_column'), or an integer by= to split "
-            "into equal chunks in row order."
-        )
-    times = current[timestamp]
-    if not pd.api.types.is_datetime64_any_dtype(times.dtype):
-        times = pd.to_datetime(times, errors="coerce", format="ISO8601")
-    if times.dt.tz is not None:
-        # Windows are cut in UTC, so that a day is the same day for every reader.
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    try:
-        periods = times.dt.floor(by) if _is_fixed_frequency(by) else times.dt.to_period(by)
-    except (ValueError, TypeError) as exc:
-        raise InputError(
-            f"by={by!r} is not a pandas offset alias (examples: '1h', '1D', '7D', '1W', 'MS'): "
-            f"{exc}"
-        ) from exc
-    return periods.astype("string")
+def window_tests(tested_columns: int, windows: Windows | None) -> int:
+    """Tests the windows add to the Bonferroni family: one per tested column per tested window.
+
+    A window is tested when it has at least :data:`~monitorkit.windows.MIN_WINDOW_ROWS` rows.
+    """
+    if windows is None:
+        return 0
+    return tested_columns * len(windows.tested)
 
 
-def _is_fixed_frequency(by: str) -> bool:
-    try:
-        pd.Timedelta(pd.tseries.frequencies.to_offset(by))
-    except (ValueError, TypeError):
-        return False
-    return True
+def untested_window(window: Window, columns: tuple[str, ...]) -> WindowDrift:
+    """A window shown but not tested (too few rows): no statistics, no flags."""
+    return WindowDrift(
+        window=window.label,
+        rows=window.rows,
+        columns=columns,
+        statistic=tuple(None for _ in columns),
+        p_value=tuple(None for _ in columns),
+        effect_size=tuple(None for _ in columns),
+        drifted=tuple(False for _ in columns),
+        start=window.iso_start(),
+        end=window.iso_end(),
+        skipped=window.skipped,
+    )
 
 
 def windows_drift(
     pool: ThreadPoolExecutor,
     tested: list[Prepared],
-    labels: pd.Series,
+    windows: Windows,
     methods: Mapping[str, tuple],
     rule: DecisionRule,
 ) -> tuple[WindowDrift, ...]:
-    codes, names = pd.factorize(labels, sort=True)
-    order = np.argsort(codes, kind="stable")
-    boundaries = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    """Each window's columns against the whole reference (``rule`` already counts the windows)."""
+    positions = windows.row_positions()
+    columns = tuple(p.column for p in tested)
 
-    def one(window: int) -> WindowDrift:
-        rows = order[boundaries[window] : boundaries[window + 1]]
+    def one(index: int) -> WindowDrift:
+        window = windows.windows[index]
+        if window.too_few_rows:
+            return untested_window(window, columns)
+        rows = positions[index]
         statistic, p_values, effects, flags = [], [], [], []
         for prepared in tested:
             method, threshold, default_rule = methods[prepared.column]
@@ -98,13 +92,15 @@ def windows_drift(
             effects.append(optional_float(effect))
             flags.append(drifted)
         return WindowDrift(
-            window=str(names[window]),
-            rows=int(rows.size),
-            columns=tuple(p.column for p in tested),
+            window=window.label,
+            rows=window.rows,
+            columns=columns,
             statistic=tuple(statistic),
             p_value=tuple(p_values),
             effect_size=tuple(effects),
             drifted=tuple(flags),
+            start=window.iso_start(),
+            end=window.iso_end(),
         )
 
-    return tuple(pool.map(one, range(len(names))))
+    return tuple(pool.map(one, range(len(windows))))

@@ -24,7 +24,9 @@ class DecisionRule:
     min_effect: float = 0.03
     critical_effect: float = 0.2
     dataset_share: float = 0.5
-    n_tests: int = 0  # filled in by the report: two per tested column
+    # filled in by the report: two per tested column (values, missing rate), plus one per
+    # tested column per tested window with by=
+    n_tests: int = 0
 
     def __post_init__(self) -> None:
         for name in ("alpha", "min_effect", "critical_effect", "dataset_share"):
@@ -40,8 +42,9 @@ class DecisionRule:
     def describe(self) -> str:
         return (
             f"a column drifted when its test's p-value < {self.alpha:g}/{self.n_tests} "
-            f"(Bonferroni over {self.n_tests} tests) and its effect size (KS distance or total "
-            f"variation) >= {self.min_effect:g}, or when its missing rate moved by >= "
+            f"(Bonferroni over {self.n_tests} tests: columns, and windows with by=) and its "
+            f"effect size (KS distance or total variation) >= {self.min_effect:g}, or when its "
+            "missing rate moved by >= "
             f"{self.min_effect:g} with the same significance; critical at effect >= "
             f"{self.critical_effect:g}; the dataset drifted when >= {self.dataset_share:.0%} "
             "of tested feature columns drifted"
@@ -108,7 +111,27 @@ class ColumnDrift:
 
 @dataclass(frozen=True)
 class WindowDrift:
-    """One window of ``current`` (``by=``) compared with the whole reference."""
+    """One window of ``current`` (``by=``) compared with the whole reference.
+
+    Windows are cut by :func:`monitorkit.windows.assign_windows` (labels, anchoring, UTC).
+    ``window`` is the label (the start in ISO 8601 for time windows, ``chunk 01`` … for
+    chunks); ``start`` (inclusive) and ``end`` (exclusive) are ISO 8601 UTC date-times, None
+    for chunks. ``columns`` / ``statistic`` / ``p_value`` / ``effect_size`` / ``drifted`` are
+    parallel tuples, one entry per tested column, measured on the window's rows against the
+    whole reference and judged by the report's rule (``p_value < alpha / n_tests``, the
+    window tests being part of ``n_tests``).
+
+    ``skipped`` says why the window was not tested (``"too few rows (12 < 30)"``: fewer than
+    :data:`monitorkit.windows.MIN_WINDOW_ROWS`); its statistics are then None and it is never
+    flagged. ``multivariate_error`` is the mean PCA reconstruction error of the window's rows
+    (of the multivariate sample; None when the sample holds none of them: no error).
+    ``multivariate_effect`` (rank-biserial, in [−1, 1], positive: larger errors than the
+    reference's) and ``multivariate_p_value`` compare the window's errors with the held-out
+    reference rows' errors (:func:`monitorkit.drift.multivariate.window_errors`);
+    ``multivariate_drifted`` is True when ``multivariate_p_value < alpha / n_tests`` and
+    ``|multivariate_effect| >= min_effect``, None when not judged (too few sampled rows, no
+    multivariate check) — never True for a window without an error.
+    """
 
     window: str
     rows: int
@@ -119,6 +142,16 @@ class WindowDrift:
     drifted: tuple[bool, ...]
     multivariate_error: float | None = None
     multivariate_drifted: bool | None = None
+    start: str | None = None
+    end: str | None = None
+    skipped: str | None = None
+    multivariate_effect: float | None = None
+    multivariate_p_value: float | None = None
+
+    @property
+    def tested(self) -> bool:
+        """The window's columns were tested (it had enough rows)."""
+        return self.skipped is None
 
 
 @dataclass(frozen=True)
