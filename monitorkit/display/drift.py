@@ -64,6 +64,8 @@ def _drift_facts(report: Any) -> str:
     ]
     if result.windows:
         facts.append(f"{len(result.windows)} windows ({escape(result.by)})")
+    if result.untimed_rows:
+        facts.append(f"{result.untimed_rows:,} rows without a timestamp, in no window")
     return '<p class="mk-facts">' + "".join(f"<span>{f}</span>" for f in facts) + "</p>"
 
 

@@ -511,4 +511,5 @@ def drift_from_profile(
         multivariate=multivariate,
         windows=windows,
         by=None if by is None else str(by),
+        untimed_rows=int(cut.untimed_rows) if by is not None else 0,
     )

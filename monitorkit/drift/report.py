@@ -592,4 +592,5 @@ def compute_drift(
         domain_classifier=domain_result,
         windows=windows,
         by=None if by is None else str(by),
+        untimed_rows=0 if cut is None else int(cut.untimed_rows),
     )

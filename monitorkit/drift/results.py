@@ -217,6 +217,7 @@ class DriftResult:
     domain_classifier: DomainClassifierDrift | None = None
     windows: tuple[WindowDrift, ...] = ()
     by: str | None = None
+    untimed_rows: int = 0  # rows of current without a readable timestamp: in no window
 
 
 def optional_float(value: Any) -> float | None:
