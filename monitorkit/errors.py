@@ -29,6 +29,14 @@ class ColumnSpecError(InputError):
     """A column role in :class:`monitorkit.ColumnSpec` does not fit the data."""
 
 
+class ColumnNotFoundError(ColumnSpecError, KeyError):
+    """A report was asked for a column it does not have (``drift["car_valu"]``); close names
+    are suggested. A ``KeyError`` too, as for any mapping."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
 class ParameterError(MonitorkitError, ValueError):
     """A template parameter is unknown or has the wrong type (command line exit code 2)."""
 

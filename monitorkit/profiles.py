@@ -25,9 +25,11 @@ What is random, and what is not
     The KLL sketch is randomised: its compactions keep the odd or the even items by a coin
     flip, and the ``datasketches`` Python binding offers no way to seed that coin. So two
     profiles of the same rows (or the same parts merged in another order) hold different
-    sketches, whose quantiles and ranks differ within the rank error above. Everything else in
-    a profile is exact or deterministic. Once built, a sketch answers every query the same
-    way, so a saved profile or baseline gives the same numbers on every run.
+    sketches, whose quantiles and ranks differ within the rank error above — and drift
+    reports against two baselines built from the same rows differ within it too. Everything
+    else in a profile is exact or deterministic. Once built, a sketch answers every query the
+    same way, so a saved (or in-memory) profile or baseline gives the same numbers on every
+    run.
 Comparing a reference profile with current data
     :func:`profile` and :func:`profile_frame` with ``quantile_sketch=False`` build no KLL
     sketch: numeric columns then keep only exact parts — counts, extremes, moments and a

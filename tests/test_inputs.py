@@ -175,7 +175,8 @@ def test_later_csv_blocks_never_contradict_the_first(tmp_path, monkeypatch):
     sparse = np.full(rows, "", dtype=object)
     sparse[500:] = "late"  # a column empty in the first blocks
     path = tmp_path / "log.csv"
-    pd.DataFrame({"amount": values, "sparse": sparse, "n": np.arange(rows)}).to_csv(
+    # "n" counts down: an increasing unique integer would be read as a row-number id.
+    pd.DataFrame({"amount": values, "sparse": sparse, "n": np.arange(rows)[::-1]}).to_csv(
         path, index=False
     )
     batches = list(iter_batches(path, batch_rows=10_000))

@@ -418,9 +418,8 @@ def drift_from_profile(
 
     current_profile = profile_of(current)
     frame = None
-    # Current rows are counted exactly on the reference's grid, never sketched: exact and
-    # reproducible statistics (module docstring). Windows need the same summary,
-    # profile_frame(rows, present, current_edges, quantile_sketch=False), to be exact too.
+    # Current rows (and each window's) are counted exactly on the reference's grid, never
+    # sketched: exact and reproducible statistics (module docstring).
     current_edges = current_histogram_edges(reference)
     if current_profile is None and by is None and isinstance(current, (str, os.PathLike)):
         # A log on disk (file, folder or glob) is read batch by batch: bounded memory.
@@ -468,7 +467,7 @@ def drift_from_profile(
                 continue
             window_results = compare_profiles(
                 reference,
-                profile_frame(frame.iloc[positions], present, reference.histogram_edges()),
+                profile_frame(frame.iloc[positions], present, current_edges, quantile_sketch=False),
                 method=method,
                 threshold=threshold,
                 rule=rule,

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
 from monitorkit.errors import InputError
@@ -212,3 +214,135 @@ def test_no_categories_at_all_is_degenerate(name):
 def test_counts_are_checked(reference, current, match):
     with pytest.raises(InputError, match=match):
         categorical.tvd(reference, current)
+
+
+# ---- total variation less its sampling noise ------------------------------------------------
+
+
+def _exact_expected_tvd_two_categories(first: int, n: int, m: int) -> float:
+    """E|C/m - R/n| with R ~ Hypergeometric(N = n + m, first, n): the two categories' gaps are
+    equal and opposite, so this is the expected total variation of a random re-split."""
+    in_reference = np.arange(max(0, first - m), min(first, n) + 1)
+    pmf = scipy.stats.hypergeom.pmf(in_reference, n + m, first, n)
+    return float(np.sum(pmf * np.abs((first - in_reference) / m - in_reference / n)))
+
+
+def _zipf_counts(categories: int, rows: int, seed: int) -> np.ndarray:
+    shares = 1.0 / np.arange(1, categories + 1) ** 1.1
+    return np.random.default_rng(seed).multinomial(rows, shares / shares.sum())
+
+
+def test_expected_tvd_hand_cases():
+    # one row a side: every re-split puts the two rows in different categories -> 1
+    assert categorical.expected_tvd_under_no_change(np.array([1, 0]), np.array([0, 1])) == 1.0
+    assert categorical.debiased_tvd(np.array([1, 0]), np.array([0, 1])).statistic == 0.0
+    # rows a, a, b, b split 2 / 2: both a on one side (2 of the 6 splits) -> tvd 1, else 0
+    noise = categorical.expected_tvd_under_no_change(np.array([2, 0]), np.array([0, 2]))
+    assert noise == pytest.approx(1 / 3, abs=0.05)  # drawn (rare categories): 1,000 draws
+    assert categorical.debiased_tvd(np.array([2, 0]), np.array([0, 2])).statistic == (
+        pytest.approx(1 - noise, rel=1e-12)
+    )
+    # every row in one category: no split can differ
+    assert categorical.expected_tvd_under_no_change(np.array([5, 0]), np.array([3, 0])) == 0.0
+
+
+def test_expected_tvd_closed_form_for_common_categories_uses_both_side_sizes():
+    # 10,000 vs 2,000 rows, pooled shares 0.3 / 0.7: the normal approximation applies
+    reference, current = np.array([3_000, 7_000]), np.array([600, 1_400])
+    n, m, total = 10_000, 2_000, 12_000
+    one_gap = math.sqrt(2 / math.pi * 0.3 * 0.7 * (1 / n + 1 / m) * total / (total - 1))
+    noise = categorical.expected_tvd_under_no_change(reference, current)
+    assert noise == pytest.approx(one_gap, rel=1e-12)  # ½ (gap_a + gap_b), equal gaps
+    assert noise == pytest.approx(_exact_expected_tvd_two_categories(3_600, n, m), rel=0.002)
+    # 5% of current's rows moved: the raw distance is 0.05, less the noise of that pooling
+    moved = np.array([700, 1_300])
+    debiased = categorical.debiased_tvd(reference, moved).statistic
+    floor = categorical.expected_tvd_under_no_change(reference, moved)
+    assert debiased == pytest.approx(0.05 - floor, rel=1e-9)
+    assert 0.04 < debiased < 0.05
+
+
+@pytest.mark.parametrize("first", [2, 6, 30, 120, 600, 3_600])
+def test_expected_tvd_matches_the_exact_hypergeometric_sum(first):
+    # unequal sides (10,000 vs 2,000), from a category expecting 0.3 rows in current to 600
+    n, m = 10_000, 2_000
+    in_reference = first * n // (n + m)
+    reference = np.array([in_reference, n - in_reference])
+    current = np.array([first - in_reference, m - first + in_reference])
+    exact = _exact_expected_tvd_two_categories(first, n, m)
+    noise = categorical.expected_tvd_under_no_change(reference, current)
+    # rare categories are drawn (1,000 draws: a few % of noise), common ones approximated
+    assert noise == pytest.approx(exact, rel=0.08 if first * m / (n + m) < 20 else 0.007)
+
+
+def test_expected_tvd_agrees_with_random_resplits_of_the_rows():
+    # an independent estimate: shuffle the pooled rows and split them 3,000 / 1,000
+    pooled = np.array([1_500, 1_200, 900, 300, 60, 30, 8, 2])  # common and rare categories
+    reference = np.array([1_125, 900, 675, 225, 45, 22, 6, 2])
+    labels = np.repeat(np.arange(pooled.size), pooled)
+    rng = np.random.default_rng(7)
+    distances = []
+    for _ in range(4_000):
+        shuffled = rng.permutation(labels)
+        first = np.bincount(shuffled[:3_000], minlength=pooled.size)
+        second = np.bincount(shuffled[3_000:], minlength=pooled.size)
+        distances.append(0.5 * np.abs(first / 3_000 - second / 1_000).sum())
+    standard_error = np.std(distances) / math.sqrt(len(distances))
+    noise = categorical.expected_tvd_under_no_change(reference, pooled - reference)
+    assert abs(noise - np.mean(distances)) <= 4 * standard_error + 0.005 * noise
+
+
+@pytest.mark.parametrize(
+    "categories, reference_rows, current_rows",
+    [(1_000, 100_000, 100_000), (5_000, 20_000, 20_000), (5_000, 20_000, 5_000)],
+)
+def test_debiased_tvd_is_near_zero_when_nothing_changed(categories, reference_rows, current_rows):
+    reference = _zipf_counts(categories, reference_rows, seed=1)
+    current = _zipf_counts(categories, current_rows, seed=2)
+    assert categorical.tvd(reference, current).statistic > 0.03  # noise alone passes min_effect
+    assert categorical.debiased_tvd(reference, current).statistic < 0.01
+
+
+def test_debiased_tvd_recovers_a_one_percent_move():
+    shares = 1.0 / np.arange(1, 1_001) ** 1.1
+    shares /= shares.sum()
+    moved = shares.copy()
+    moved[0] -= 0.01  # 1% of the rows move from the most to the second most frequent category
+    moved[1] += 0.01
+    rng = np.random.default_rng(3)
+    reference, current = rng.multinomial(100_000, shares), rng.multinomial(40_000, moved)
+    assert categorical.tvd(reference, current).statistic > 0.04
+    assert categorical.debiased_tvd(reference, current).statistic == pytest.approx(0.01, abs=0.005)
+
+
+def test_debiased_tvd_with_an_empty_side_is_degenerate():
+    with pytest.warns(DegenerateStatisticWarning, match="^debiased_tvd: current has no"):
+        assert categorical.debiased_tvd(np.array([3, 4]), np.array([0, 0])).is_degenerate
+    with pytest.warns(DegenerateStatisticWarning, match="^expected_tvd_under_no_change: ref"):
+        assert math.isnan(
+            categorical.expected_tvd_under_no_change(np.array([0, 0]), np.array([3, 4]))
+        )
+
+
+_count_pairs = st.integers(1, 12).flatmap(
+    lambda size: st.tuples(
+        st.lists(st.integers(0, 400), min_size=size, max_size=size).filter(any),
+        st.lists(st.integers(0, 400), min_size=size, max_size=size).filter(any),
+        st.permutations(list(range(size))),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_count_pairs)
+def test_debiased_tvd_properties(pair):
+    reference, current, order = (np.array(values) for values in pair)
+    raw = categorical.tvd(reference, current).statistic
+    debiased = categorical.debiased_tvd(reference, current).statistic
+    assert 0.0 <= debiased <= raw <= 1.0
+    assert categorical.debiased_tvd(reference, reference).statistic == 0.0
+    noise = categorical.expected_tvd_under_no_change(reference, current)
+    assert categorical.expected_tvd_under_no_change(reference[order], current[order]) == noise
+    reordered = categorical.debiased_tvd(reference[order], current[order]).statistic
+    assert reordered == pytest.approx(debiased, abs=1e-12)
+    assert categorical.debiased_tvd(current, reference).statistic == debiased  # symmetric
