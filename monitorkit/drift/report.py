@@ -540,15 +540,16 @@ def compute_drift(
         known_columns=[*reference.columns, *current.columns],
     )
     workers = n_jobs or os.cpu_count() or 1
+    # by= is checked (and current cut) before any column is computed.
+    cut = None if by is None else assign_windows(current, by, resolved.timestamp)
+    if cut is not None and cut.note:
+        warnings.warn(cut.note, WindowWarning, stacklevel=3)
 
     with quiet_statistics(), ThreadPoolExecutor(max_workers=workers) as pool:
         prepared = list(
             pool.map(lambda info: prepare(info, reference, current, by is not None), chosen)
         )
         tested = [p for p in prepared if p.skipped is None]
-        cut = None if by is None else assign_windows(current, by, resolved.timestamp)
-        if cut is not None and cut.note:
-            warnings.warn(cut.note, WindowWarning, stacklevel=3)
         multivariate_result, errors_by_window = None, None
         if multivariate:
             multivariate_result, current_errors, current_rows, holdout_errors = multivariate_drift(
