@@ -441,6 +441,131 @@ class CategoricalProfile:
 ColumnProfile = NumericProfile | CategoricalProfile
 
 
+@dataclass(frozen=True)
+class TextProfile:
+    """The formats of a text or id column: counts of value shapes
+    (:func:`monitorkit.shapes.value_shape`), exact for the :data:`~monitorkit.shapes.MAX_SHAPES`
+    (100) most frequent shapes, the rest counted together in ``other``. Merging adds the counts
+    (exact while the shapes together stay within 100, else the rarest move to ``other``)."""
+
+    kind: str = "text"
+    count: int = 0
+    missing: int = 0
+    shapes: tuple[tuple[str, int], ...] = ()
+    other: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.count + self.missing
+
+    @classmethod
+    def from_values(cls, values: pd.Series, kind: str = "text") -> TextProfile:
+        from monitorkit.shapes import shape_counts
+
+        present = values.dropna()
+        return cls._capped(kind, len(present), len(values) - len(present), shape_counts(present))
+
+    @classmethod
+    def _capped(cls, kind: str, count: int, missing: int, counts: Mapping[str, int], other=0):
+        from monitorkit.shapes import MAX_SHAPES
+
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        kept = tuple((str(k), int(v)) for k, v in ordered[:MAX_SHAPES])
+        dropped = sum(int(v) for _, v in ordered[MAX_SHAPES:])
+        return cls(kind=kind, count=count, missing=missing, shapes=kept, other=other + dropped)
+
+    def merge(self, other: TextProfile) -> TextProfile:
+        counts = dict(self.shapes)
+        for shape, count in other.shapes:
+            counts[shape] = counts.get(shape, 0) + count
+        return TextProfile._capped(
+            self.kind,
+            self.count + other.count,
+            self.missing + other.missing,
+            counts,
+            self.other + other.other,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "missing": self.missing,
+            "shapes": dict(self.shapes),
+            "other": self.other,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TextProfile:
+        return cls(
+            kind=data["kind"],
+            count=int(data["count"]),
+            missing=int(data["missing"]),
+            shapes=tuple((str(k), int(v)) for k, v in data["shapes"].items()),
+            other=int(data.get("other", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class TimeProfile:
+    """The span of the timestamp column: how many rows have a readable timestamp, the first
+    and the last (ISO 8601, UTC). ``rows_per_day`` is the volume the data-quality check
+    expects per window. Merging is exact (counts add; first is the earlier, last the later)."""
+
+    count: int = 0
+    missing: int = 0
+    first: str | None = None
+    last: str | None = None
+
+    @property
+    def rows_per_day(self) -> float | None:
+        if self.first is None or self.last is None or self.count < 2:
+            return None
+        days = (pd.Timestamp(self.last) - pd.Timestamp(self.first)).total_seconds() / 86_400
+        return self.count / days if days > 0 else None
+
+    @classmethod
+    def from_values(cls, values: pd.Series) -> TimeProfile:
+        from monitorkit.windows import utc_times
+
+        times = utc_times(values).dropna()
+        if times.empty:
+            return cls(missing=len(values))
+        return cls(
+            count=len(times),
+            missing=len(values) - len(times),
+            first=times.min().tz_localize("UTC").isoformat(),
+            last=times.max().tz_localize("UTC").isoformat(),
+        )
+
+    def merge(self, other: TimeProfile) -> TimeProfile:
+        firsts = [t for t in (self.first, other.first) if t is not None]
+        lasts = [t for t in (self.last, other.last) if t is not None]
+        return TimeProfile(
+            count=self.count + other.count,
+            missing=self.missing + other.missing,
+            first=min(firsts, key=pd.Timestamp) if firsts else None,
+            last=max(lasts, key=pd.Timestamp) if lasts else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "missing": self.missing,
+            "first": self.first,
+            "last": self.last,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TimeProfile:
+        return cls(
+            count=int(data["count"]),
+            missing=int(data["missing"]),
+            first=data.get("first"),
+            last=data.get("last"),
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Table profiles
 # --------------------------------------------------------------------------------------------
@@ -460,6 +585,8 @@ class Profile:
     columns: Mapping[str, ColumnProfile]
     spec: ResolvedSpec
     schema_version: int = PROFILE_SCHEMA_VERSION
+    text: Mapping[str, TextProfile] = field(default_factory=dict)  # text and id columns
+    time: TimeProfile | None = None  # the timestamp column
 
     def __getitem__(self, column: str) -> ColumnProfile:
         try:
@@ -480,7 +607,21 @@ class Profile:
         if mismatch:
             raise ColumnSpecError(f"cannot merge profiles of different tables: {mismatch}.")
         merged = {name: self.columns[name].merge(other.columns[name]) for name in self.columns}
-        return Profile(rows=self.rows + other.rows, columns=merged, spec=self.spec)
+        text = {
+            name: self.text[name].merge(other.text[name])
+            for name in self.text
+            if name in other.text
+        }
+        time = self.time
+        if self.time is not None and other.time is not None:
+            time = self.time.merge(other.time)
+        return Profile(
+            rows=self.rows + other.rows,
+            columns=merged,
+            spec=self.spec,
+            text=text,
+            time=time or other.time,
+        )
 
     def histogram_edges(self) -> dict[str, tuple[float, ...]]:
         """The fixed histogram edges of the numeric columns that have them."""
@@ -522,6 +663,8 @@ class Profile:
             "spec": self.spec.to_dict(),
             "kll_rank_error": KLL_RANK_ERROR,
             "columns": {name: column.to_dict() for name, column in self.columns.items()},
+            "text": {name: column.to_dict() for name, column in self.text.items()},
+            "time": None if self.time is None else self.time.to_dict(),
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -545,7 +688,11 @@ class Profile:
                 for name, column in data["columns"].items()
             }
             return cls(
-                rows=int(data["rows"]), columns=columns, spec=ResolvedSpec.from_dict(data["spec"])
+                rows=int(data["rows"]),
+                columns=columns,
+                spec=ResolvedSpec.from_dict(data["spec"]),
+                text={n: TextProfile.from_dict(c) for n, c in (data.get("text") or {}).items()},
+                time=TimeProfile.from_dict(data["time"]) if data.get("time") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ReportFormatError(
@@ -736,7 +883,16 @@ def profile_frame(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             profiles = list(pool.map(column_profile, profiled))
     columns = {info.name: column for info, column in zip(profiled, profiles)}
-    return Profile(rows=int(len(frame)), columns=columns, spec=resolved)
+    text = {
+        info.name: TextProfile.from_values(frame[info.name], info.kind)
+        for info in resolved.columns
+        if info.kind in ("text", "id") and info.role != "timestamp" and info.name in frame.columns
+    }
+    timestamp = resolved.timestamp
+    time = None
+    if timestamp is not None and timestamp in frame.columns:
+        time = TimeProfile.from_values(frame[timestamp])
+    return Profile(rows=int(len(frame)), columns=columns, spec=resolved, text=text, time=time)
 
 
 def merge_profiles(profiles: Iterable[Profile]) -> Profile:

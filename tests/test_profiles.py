@@ -276,3 +276,19 @@ def test_a_log_on_disk_is_compared_with_a_baseline_batch_by_batch(tmp_path):
     # current is counted exactly on the reference's grid, batch by batch or not: same numbers
     pd.testing.assert_frame_equal(files, memory)
     assert from_files.result.current_rows == 12_000
+
+
+def test_text_shapes_and_time_span_merge_exactly(retail):
+    frame = retail.reference
+    half = len(frame) // 2
+    whole = mk.profile(frame)
+    merged = mk.profile(frame.iloc[:half]).merge(mk.profile(frame.iloc[half:]))
+    assert whole.text and merged.text == whole.text  # counts of value shapes add up
+    assert whole.time is not None and merged.time == whole.time
+    times = pd.to_datetime(frame[whole.spec.timestamp], utc=True)
+    assert pd.Timestamp(whole.time.first) == times.min()
+    assert pd.Timestamp(whole.time.last) == times.max()
+    days = (times.max() - times.min()).total_seconds() / 86_400
+    assert whole.time.rows_per_day == pytest.approx(len(frame) / days)
+    loaded = mk.load_report(whole.to_json())
+    assert loaded.text == whole.text and loaded.time == whole.time
