@@ -136,20 +136,8 @@ def multivariate_drift(
     )
 
     def skipped(reason: str):
-        nan = float("nan")
-        result = MultivariateDrift(
-            columns=tuple(columns),
-            n_components=0,
-            variance_kept=nan,
-            reference_error=nan,
-            reference_error_sd=nan,
-            lower=nan,
-            upper=nan,
-            current_error=nan,
-            drifted=False,
-            severity=Severity.OK,
-            skipped=reason,
-        )
+
+        result = MultivariateDrift.not_computed(reason, tuple(columns))
         return result, None, None, None
 
     if len(columns) < 2:

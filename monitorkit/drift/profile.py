@@ -91,7 +91,6 @@ from monitorkit.drift.rule import judge_column, missing_rate_p_value
 from monitorkit.errors import ColumnSpecError, InputError
 from monitorkit.profiles import CategoricalProfile, NumericProfile, Profile, profile, profile_frame
 from monitorkit.schema import ResolvedSpec, read_frame
-from monitorkit.severity import Severity
 from monitorkit.windows import WindowWarning, assign_windows
 
 BINNED_METHODS = ("psi", "jensen_shannon", "hellinger", "kl_div")
@@ -487,19 +486,8 @@ def drift_from_profile(
                 )
             )
         windows = tuple(window_list)
-    nan = float("nan")
-    multivariate = MultivariateDrift(
-        columns=(),
-        n_components=0,
-        variance_kept=nan,
-        reference_error=nan,
-        reference_error_sd=nan,
-        lower=nan,
-        upper=nan,
-        current_error=nan,
-        drifted=False,
-        severity=Severity.OK,
-        skipped="needs reference rows; a profile keeps none (keep a sample)",
+    multivariate = MultivariateDrift.not_computed(
+        "needs reference rows; a profile keeps none (keep a sample)"
     )
     return DriftResult(
         spec=reference.spec,

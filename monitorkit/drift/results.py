@@ -183,6 +183,24 @@ class MultivariateDrift:
     severity: Severity
     skipped: str | None = None
 
+    @classmethod
+    def not_computed(cls, reason: str, columns: tuple[str, ...] = ()) -> MultivariateDrift:
+        """The check skipped, saying why (its numbers NaN, never drifted)."""
+        nan = float("nan")
+        return cls(
+            columns=tuple(columns),
+            n_components=0,
+            variance_kept=nan,
+            reference_error=nan,
+            reference_error_sd=nan,
+            lower=nan,
+            upper=nan,
+            current_error=nan,
+            drifted=False,
+            severity=Severity.OK,
+            skipped=reason,
+        )
+
 
 @dataclass(frozen=True)
 class DomainClassifierDrift:
