@@ -136,9 +136,7 @@ def multivariate_drift(
     )
 
     def skipped(reason: str):
-
-        result = MultivariateDrift.not_computed(reason, tuple(columns))
-        return result, None, None, None
+        return MultivariateDrift.not_computed(reason, tuple(columns)), None, None, None
 
     if len(columns) < 2:
         return skipped("needs at least 2 numeric or boolean feature columns that vary")
