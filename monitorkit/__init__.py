@@ -24,17 +24,28 @@ _LAZY = {
     "DecisionRule": "monitorkit.drift",
     "DriftReport": "monitorkit.drift",
     "Profile": "monitorkit.profiles",
+    "PerformanceReport": "monitorkit.performance",
     "QualityReport": "monitorkit.quality",
     "Report": "monitorkit.report",
     "ResolvedSpec": "monitorkit.schema",
     "as_reference": "monitorkit.reference",
+    "join_labels": "monitorkit.performance",
     "load_report": "monitorkit.report",
     "merge_profiles": "monitorkit.profiles",
     "profile": "monitorkit.profiles",
     "read_frame": "monitorkit.schema",
     "save_html": "monitorkit.display",
 }
-_SUBMODULES = ("datasets", "errors", "display", "stats", "drift", "quality", "windows")
+_SUBMODULES = (
+    "datasets",
+    "errors",
+    "display",
+    "stats",
+    "drift",
+    "quality",
+    "performance",
+    "windows",
+)
 
 __all__ = sorted(["MonitorkitError", "Severity", "__version__", *_LAZY, *_SUBMODULES])
 

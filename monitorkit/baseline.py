@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from monitorkit._version import __version__
 from monitorkit.errors import ColumnSpecError, InputError, ReportFormatError
@@ -85,6 +84,7 @@ class Baseline:
         hash_categories: bool = False,
         histogram_edges: Mapping[str, Any] | None = None,
         seed: int = 0,
+        business: Mapping[Any, Any] | None = None,
     ) -> Baseline:
         """Capture a baseline from training or validation data.
 
@@ -105,6 +105,9 @@ class Baseline:
             Store categorical values as salted hashes (see the module docstring).
         histogram_edges
             Fixed histogram edges per numeric column (see :func:`monitorkit.profile`).
+        business
+            Business outcomes to store in ``metrics`` beside the model's, as in
+            :class:`~monitorkit.PerformanceReport` (``{"click_through_rate": "clicked"}``).
         """
         frame = read_frame(data, name="data")
         resolved = resolve_spec(spec, frame, names=["data"])
@@ -128,7 +131,7 @@ class Baseline:
             model_version=model_version,
             created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             profile=baseline_profile,
-            metrics=model_metrics(frame, resolved),
+            metrics=model_metrics(frame, resolved, business=business),
             latency=latency_figures(frame, latency_column, resolved.timestamp),
             fingerprint=frame_fingerprint(frame),
             git_commit=_git_commit(),
@@ -260,50 +263,37 @@ def hash_frame(frame: pd.DataFrame, resolved: Any, salt: str) -> pd.DataFrame:
     return hashed
 
 
-def model_metrics(frame: pd.DataFrame, resolved: Any) -> dict[str, float]:
-    """The model's metrics on ``frame`` (see the module docstring); {} without target/prediction."""
+def model_metrics(
+    frame: pd.DataFrame, resolved: Any, *, business: Mapping[str, Any] | None = None
+) -> dict[str, float]:
+    """The model's metrics on ``frame``, computed by the performance report's own code
+    (:func:`monitorkit.performance.report.metric_values`), so that a baseline and a
+    :class:`~monitorkit.PerformanceReport` always agree on a definition.
+
+    Every registered metric of the task (inferred from the target), on the whole frame
+    (``"<metric>"``) and on each value of the spec's segment columns
+    (``"<metric>|<column>=<value>"``); ``rows`` (the labelled rows used), ``error_rate`` when
+    an ``error`` column exists, each ``business`` outcome, and for compatibility
+    ``predicted_positive_rate`` (binary) and ``mean_target`` (regression). NaN values are left
+    out; without a target and a prediction only the error rate and business outcomes.
+    """
+    from monitorkit.performance.report import metric_values
+
     target, prediction = resolved.target, resolved.prediction
-    if target is None or prediction is None or target not in frame or prediction not in frame:
-        return {}
-    kind = resolved[target].kind
-    if kind == "numeric" and resolved[prediction].kind == "numeric":
+    metrics = metric_values(frame, resolved, business=business)
+    if "rows" not in metrics or not metrics["rows"]:
+        return {k: v for k, v in metrics.items() if k != "rows"}
+    if "positive_rate" in metrics:  # binary: the share predicted positive, as before
+        from monitorkit.performance.labels import prepare_labels
+
+        prepared = prepare_labels(frame, target, prediction, resolved.prediction_label)
+        if prepared is not None and prepared.usable.any():
+            metrics["predicted_positive_rate"] = float(prepared.y_pred[prepared.usable].mean())
+    elif "mae" in metrics:
         y, _ = numeric_values(frame[target])
         p, _ = numeric_values(frame[prediction])
         ok = np.isfinite(y) & np.isfinite(p)
-        if not ok.any():
-            return {}
-        error = p[ok] - y[ok]
-        return {
-            "mae": float(np.abs(error).mean()),
-            "rmse": float(np.sqrt((error**2).mean())),
-            "mean_target": float(y[ok].mean()),
-            "rows": int(ok.sum()),
-        }
-    truth = category_labels(frame[target], "boolean").map({"True": 1.0, "False": 0.0})
-    scores, _ = numeric_values(frame[prediction])
-    y = truth.to_numpy(dtype=float, na_value=np.nan)
-    ok = np.isfinite(y) & np.isfinite(scores)
-    if not ok.any():
-        return {}
-    y, scores = y[ok], scores[ok]
-    label_column = resolved.prediction_label
-    if label_column is not None and label_column in frame:
-        predicted = category_labels(frame[label_column], "boolean").map({"True": 1.0, "False": 0.0})
-        predicted = predicted.to_numpy(dtype=float, na_value=np.nan)[ok]
-    else:
-        predicted = (scores >= 0.5).astype(float)
-    metrics = {
-        "accuracy": float((predicted == y).mean()),
-        "positive_rate": float(y.mean()),
-        "predicted_positive_rate": float(np.nanmean(predicted)),
-        "rows": int(y.size),
-    }
-    positives, negatives = int(y.sum()), int(y.size - y.sum())
-    if positives and negatives:
-        ranks = scipy.stats.rankdata(scores)
-        metrics["roc_auc"] = float(
-            (ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
-        )
+        metrics["mean_target"] = float(y[ok].mean())
     return metrics
 
 

@@ -95,6 +95,7 @@ def _examples() -> dict[str, object]:
         "drift": mk.DriftReport(ref, cur, by=3),
         "data_overview": mk.DataOverview.from_frames(ref, cur),
         "quality": mk.QualityReport(ref, cur, by=3),
+        "performance": mk.PerformanceReport(cur, baseline=ref, by=3, business={"ctr": "label"}),
         "baseline": mk.Baseline.from_frame(ref, model="retail"),
         "profile": mk.profile(ref),
     }

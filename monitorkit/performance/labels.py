@@ -1,0 +1,236 @@
+"""Labels and predictions as aligned arrays, the task they describe, and late labels joined in.
+
+Task inference (``task=None``) from the target's non-missing values: a boolean column, one
+with exactly two distinct values, or a 0/1 column (even with one class only) is ``binary``;
+other numeric columns are ``regression``; other (text / categorical) columns are
+``multiclass``.
+
+Binary encoding: booleans and 0/1 numbers as they are (1 / True positive); text
+true/yes/t/y/1 positive when every value is such a word or its opposite
+(false/no/f/n/0); otherwise the larger of the two values (sorted as text) is positive.
+
+Predicted labels: the ``prediction_label`` column when the spec has one; else, for a binary
+target, a numeric ``prediction`` is a score and ``score >= threshold`` the predicted label
+(a non-numeric prediction is a label, with no score); for multiclass, the prediction as text.
+
+NaN policy: rows without a label are *unlabelled* (they count for label coverage only); rows
+with a label but a missing or non-numeric prediction (or score) are *dropped* from the metrics
+and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from monitorkit.errors import ColumnNotFoundError, InputError
+from monitorkit.performance.metrics import TASKS, LabelArrays
+from monitorkit.schema import numeric_values, read_frame
+
+_TRUE_WORDS = {"true", "yes", "t", "y", "1"}
+_FALSE_WORDS = {"false", "no", "f", "n", "0"}
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedLabels:
+    """Per-row arrays of a whole frame: labels, predictions, scores and which rows are usable."""
+
+    task: str
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    y_score: np.ndarray | None
+    labelled: np.ndarray  # bool per row: the target is there
+    usable: np.ndarray  # bool per row: labelled and a prediction (and score) is there
+    classes: tuple[str, ...] = ()
+
+    def arrays(self, rows: np.ndarray) -> LabelArrays:
+        """The usable rows among ``rows`` (positions) as :class:`LabelArrays`."""
+        rows = rows[self.usable[rows]]
+        score = None if self.y_score is None else self.y_score[rows]
+        return LabelArrays(self.task, self.y_true[rows], self.y_pred[rows], score)
+
+
+def infer_task(target: pd.Series) -> str | None:
+    """``binary``, ``multiclass`` or ``regression`` from the target's values (module
+    docstring); None when there is no label at all."""
+    present = target.dropna()
+    if present.empty:
+        return None
+    if pd.api.types.is_bool_dtype(target.dtype) or present.nunique() == 2:
+        return "binary"
+    if pd.api.types.is_numeric_dtype(target.dtype) and set(present.unique()) <= {0, 1}:
+        return "binary"  # a 0/1 column that happens to hold one class
+    if pd.api.types.is_numeric_dtype(target.dtype):
+        return "regression"
+    return "multiclass"
+
+
+def _positive_of(values: pd.Series) -> object | None:
+    """The positive class of a two-valued non-boolean column (module docstring)."""
+    present = values.dropna()
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return True
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return 1 if set(present.unique()) <= {0, 1} else present.max()
+    words = set(present.astype(str).str.strip().str.lower())
+    if words <= _TRUE_WORDS | _FALSE_WORDS:
+        return "__truthy__"
+    return sorted(present.astype(str).unique())[-1] if len(present) else None
+
+
+def _binary(values: pd.Series, positive: object) -> np.ndarray:
+    """0/1 floats (NaN where missing) with ``positive`` as 1."""
+    missing = values.isna().to_numpy()
+    if positive == "__truthy__":
+        hits = values.astype("string").str.strip().str.lower().isin(_TRUE_WORDS)
+    elif pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        numbers, _ = numeric_values(values)
+        hits = pd.Series(numbers == float(positive))
+    else:
+        hits = values.astype("string") == str(positive)
+    out = hits.fillna(False).to_numpy(dtype=float)
+    out[missing] = np.nan
+    return out
+
+
+def prepare_labels(
+    frame: pd.DataFrame,
+    target: str,
+    prediction: str | None,
+    prediction_label: str | None = None,
+    *,
+    task: str | None = None,
+    threshold: float = 0.5,
+) -> PreparedLabels | None:
+    """Aligned per-row arrays of ``frame`` (module docstring); None when no row has a label
+    or the task cannot be told (no prediction)."""
+    if task is not None and task not in TASKS:
+        raise InputError(f"task must be one of {', '.join(TASKS)} or None; got {task!r}.")
+    truth = frame[target]
+    task = task or infer_task(truth)
+    if task is None or (prediction is None and prediction_label is None):
+        return None
+    labelled = truth.notna().to_numpy()
+    label_column = prediction_label if prediction_label in frame.columns else None
+    score = None
+    if task == "regression":
+        y_true, _ = numeric_values(truth)
+        y_pred, _ = numeric_values(frame[prediction or label_column])
+        usable = np.isfinite(y_true) & np.isfinite(y_pred)
+        return PreparedLabels(task, y_true, y_pred, None, labelled, usable)
+    if task == "binary":
+        positive = _positive_of(truth)
+        y_true = _binary(truth, positive)
+        if prediction is not None and prediction in frame.columns:
+            scores, _ = numeric_values(frame[prediction])
+            if pd.api.types.is_numeric_dtype(frame[prediction].dtype) or np.isfinite(scores).any():
+                score = scores
+        if label_column is not None:
+            y_pred = _binary(frame[label_column], positive)
+        elif score is not None:
+            y_pred = np.where(np.isfinite(score), (score >= threshold).astype(float), np.nan)
+        else:
+            y_pred = _binary(frame[prediction], positive)
+        usable = np.isfinite(y_true) & np.isfinite(y_pred)
+        if score is not None:
+            usable &= np.isfinite(score)
+        return PreparedLabels(
+            task,
+            np.nan_to_num(y_true).astype(np.int64),
+            np.nan_to_num(y_pred).astype(np.int64),
+            score,
+            labelled,
+            usable,
+            classes=("0", "1"),
+        )
+    y_true = truth.astype("string").to_numpy(dtype=object, na_value=None)
+    predicted = frame[label_column or prediction].astype("string")
+    y_pred = predicted.to_numpy(dtype=object, na_value=None)
+    usable = labelled & predicted.notna().to_numpy()
+    classes = tuple(sorted({str(v) for v in y_true[labelled]}))
+    y_true = np.where(labelled, y_true, "").astype(str)
+    y_pred = np.where(predicted.notna().to_numpy(), y_pred, "").astype(str)
+    return PreparedLabels(task, y_true, y_pred, None, labelled, usable, classes=classes)
+
+
+def confusion_counts(arrays: LabelArrays, classes: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
+    """Counts of (true class row, predicted class column) over ``classes`` (binary: 0, 1)."""
+    if arrays.task == "regression" or not classes:
+        return ()
+    if arrays.task == "binary":
+        y_true, y_pred = arrays.y_true, arrays.y_pred
+        return tuple(
+            tuple(int(((y_true == t) & (y_pred == p)).sum()) for p in (0, 1)) for t in (0, 1)
+        )
+    return tuple(
+        tuple(int(((arrays.y_true == t) & (arrays.y_pred == p)).sum()) for p in classes)
+        for t in classes
+    )
+
+
+def join_labels(
+    predictions: pd.DataFrame,
+    labels: pd.DataFrame,
+    on: str = "request_id",
+) -> pd.DataFrame:
+    """Left-join ``labels`` that arrived later onto ``predictions`` by the key ``on``.
+
+    Every prediction row is kept, in its order; rows without a label get missing values in
+    the label columns (so the performance report counts them as unlabelled). Columns of
+    ``labels`` that ``predictions`` already has (other than the key) replace them where the
+    label is there and keep the prediction's value elsewhere — so a target column that is
+    empty at prediction time is filled in.
+
+    Parameters
+    ----------
+    predictions
+        The prediction log (anything :func:`monitorkit.read_frame` reads).
+    labels
+        The labels, one row per key.
+    on
+        The key column, in both.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        ``on`` is missing from either side.
+    InputError
+        ``labels`` has the same key more than once (the duplicates are named).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> predictions = pd.DataFrame({"request_id": ["a", "b", "c"], "score": [0.9, 0.2, 0.7]})
+    >>> labels = pd.DataFrame({"request_id": ["c", "a"], "label": [0, 1]})
+    >>> join_labels(predictions, labels)["label"].tolist()
+    [1.0, nan, 0.0]
+    """
+    predictions = read_frame(predictions, name="predictions")
+    labels = read_frame(labels, name="labels")
+    for frame, name in ((predictions, "predictions"), (labels, "labels")):
+        if on not in frame.columns:
+            shown = ", ".join(repr(str(c)) for c in list(frame.columns)[:8])
+            raise ColumnNotFoundError(
+                f"key column '{on}' is not in {name} ({name} has: {shown}); pass on=… with "
+                "the column that identifies a prediction in both frames."
+            )
+    duplicated = labels[on][labels[on].duplicated(keep=False)]
+    if len(duplicated):
+        examples = ", ".join(repr(v) for v in pd.unique(duplicated)[:5])
+        raise InputError(
+            f"labels has {duplicated.nunique():,} key(s) in '{on}' more than once (e.g. "
+            f"{examples}); keep one label per key (e.g. labels.drop_duplicates('{on}', "
+            "keep='last')) before joining."
+        )
+    overlap = [c for c in labels.columns if c != on and c in predictions.columns]
+    joined = predictions.merge(
+        labels, on=on, how="left", suffixes=("", "__label"), validate="many_to_one", sort=False
+    )
+    for column in overlap:
+        arrived = joined[f"{column}__label"]
+        joined[column] = arrived.where(arrived.notna(), joined[column])
+        joined = joined.drop(columns=f"{column}__label")
+    joined.index = predictions.index
+    return joined

@@ -1,0 +1,600 @@
+"""The registry of performance metrics: small pure functions over label arrays.
+
+Every metric is a :class:`Metric`: a name (scikit-learn's scorer name where there is one), a
+human label, the tasks it applies to (``binary``, ``multiclass``, ``regression``), its
+direction (``higher_is_better``: True for recall, False for log loss or MAE, None for a metric
+that is shown but never judged), the function computing it from :class:`LabelArrays`, and how
+its confidence interval is found:
+
+* ``proportion`` metrics (``accuracy``; binary ``precision``, ``recall``, ``positive_rate``)
+  get the Wilson score interval of their count over their denominator;
+* ``per_row`` metrics, means of a per-row loss (``log_loss``, ``brier``, ``mae``, ``mape``,
+  ``mean_error``; ``rmse`` as the square root of the interval of the squared error), get the
+  normal interval of that mean (mean ± z·sd/√n);
+* all others (``roc_auc``, ``average_precision``, ``f1``, ``balanced_accuracy``, ``r2``,
+  ``median_absolute_error``, macro metrics) get a normal bootstrap interval (value ± z · the
+  standard deviation over :data:`BOOTSTRAP_RESAMPLES` (200) resamples of the rows, seed 0),
+  computed only where it decides something (a change past the warning tolerance).
+
+A report judges many (window, segment) cells at once, so it widens every interval to the
+level :func:`cell_confidence` gives (Bonferroni over the cells).
+
+Definitions (``y_true``, ``y_pred`` labels, ``y_score`` the positive class's probability):
+
+* binary ``precision`` / ``recall`` / ``f1`` are about the positive class (1); multiclass
+  ones are macro averages, and ``f1_weighted`` weights classes by their support. An undefined
+  value (no predicted positive for precision) is NaN, never 0.
+* ``log_loss``: natural log, probabilities clipped to ``[eps, 1 - eps]`` (float64 eps), as
+  :func:`sklearn.metrics.log_loss`.
+* ``calibration_error``: expected calibration error over 10 equal-width bins of the score,
+  ``(0, 0.1], (0.1, 0.2], …, (0.9, 1]`` (0 in the first, as
+  :func:`sklearn.calibration.calibration_curve`): Σ (rows in bin / rows) ·
+  |mean label − mean score|. It is shown, not judged: with few rows the binned estimate is
+  biased upward, so a small window would look worse calibrated than it is.
+* ``positive_rate``: the share of the target that is positive (prevalence); shown, not judged
+  (a change of prevalence is the drift report's business, not a model failure).
+* ``mape``: mean of |y_pred − y_true| / |y_true| over the rows with ``y_true ≠ 0`` (rows with
+  a zero target are left out, since their percentage error is undefined).
+* ``mean_error``: mean of ``y_pred − y_true`` (bias; positive means over-predicting); shown,
+  not judged (the relative change of a bias near zero means nothing).
+
+Minimum rows: a metric is computed on a window only when it has :data:`MIN_LABELLED_ROWS`
+(100) labelled rows, and for the metrics that need a class (``Metric.min_class``) also
+:data:`MIN_CLASS_ROWS` (30) rows of it: recall and f1 need 30 positives, precision 30
+predicted positives, ``roc_auc`` / ``average_precision`` / ``balanced_accuracy`` 30 of each
+class. Smaller windows show their value but are marked "too few rows" and never alarm.
+
+Register your own with :func:`register_metric`.
+
+>>> import numpy as np
+>>> arrays = LabelArrays("binary", np.array([1, 0, 1, 1]), np.array([1, 0, 0, 1]), None)
+>>> METRICS["recall"].compute(arrays)
+0.6666666666666666
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitorkit.errors import InputError
+
+MIN_LABELLED_ROWS = 100
+"""Labelled rows a window needs before its metrics are judged."""
+
+MIN_CLASS_ROWS = 30
+"""Rows of a class (or predicted positives) a class-based metric needs before it is judged."""
+
+BOOTSTRAP_RESAMPLES = 200
+"""Resamples of the percentile bootstrap interval (seeded, so results repeat)."""
+
+CONFIDENCE = 0.95
+"""Level of a confidence interval on its own; a report shares it between its cells (see
+:func:`cell_confidence`)."""
+
+
+def cell_confidence(cells: int, confidence: float = CONFIDENCE) -> float:
+    """The level of each interval when ``cells`` (window, segment) cells are judged at once:
+    ``1 − (1 − confidence) / cells`` (Bonferroni), so that a report of 40 daily windows by 8
+    segments raises no more false alarms by chance than a report of one window."""
+    return 1 - (1 - confidence) / max(int(cells), 1)
+
+
+TASKS = ("binary", "multiclass", "regression")
+_EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class LabelArrays:
+    """Aligned arrays of one window (rows with a missing label or prediction left out).
+
+    ``binary``: ``y_true`` and ``y_pred`` are 0/1 integers and ``y_score`` the positive
+    class's score (or None). ``multiclass``: labels as strings, no score. ``regression``:
+    floats, no score.
+    """
+
+    task: str
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    y_score: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.y_true.size)
+
+    def take(self, rows: np.ndarray) -> LabelArrays:
+        score = None if self.y_score is None else self.y_score[rows]
+        return LabelArrays(self.task, self.y_true[rows], self.y_pred[rows], score)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: what it is, which way is better, how it is computed and bounded."""
+
+    name: str
+    label: str
+    tasks: tuple[str, ...]
+    higher_is_better: bool | None
+    function: Callable[[LabelArrays], float]
+    needs_score: bool = False
+    min_class: str | None = None  # "positives", "predicted", "both", "each"
+    proportion: Callable[[LabelArrays], tuple[int, int] | None] | None = None
+    per_row: Callable[[LabelArrays], np.ndarray] | None = None
+    root: bool = False  # the metric is the square root of the mean of per_row (rmse)
+    headline: bool = False  # leads a verdict before other metrics of the same severity
+
+    @property
+    def judged(self) -> bool:
+        """Whether a change of this metric can raise a warning (it has a direction)."""
+        return self.higher_is_better is not None
+
+    def compute(self, arrays: LabelArrays) -> float:
+        """The metric's value; NaN when it is undefined on these rows (empty, one class)."""
+        if len(arrays) == 0 or (self.needs_score and arrays.y_score is None):
+            return math.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # undefined values come back as NaN instead
+            try:
+                return float(self.function(arrays))
+            except ValueError:
+                return math.nan
+
+    def too_few(self, arrays: LabelArrays) -> str | None:
+        """Why these rows are too few to judge the metric on, or None."""
+        n = len(arrays)
+        if n < MIN_LABELLED_ROWS:
+            return f"too few rows ({n} < {MIN_LABELLED_ROWS})"
+        if self.min_class is None:
+            return None
+        if arrays.task == "binary":
+            positives = int(arrays.y_true.sum())
+            counts = {
+                "positives": [("positives", positives)],
+                "predicted": [("predicted positives", int(arrays.y_pred.sum()))],
+                "positives_and_predicted": [
+                    ("positives", positives),
+                    ("predicted positives", int(arrays.y_pred.sum())),
+                ],
+                "both": [("positives", positives), ("negatives", n - positives)],
+            }.get(self.min_class, [])
+        else:
+            _, sizes = np.unique(arrays.y_true, return_counts=True)
+            counts = [("rows of the smallest class", int(sizes.min()))]
+        for what, count in counts:
+            if count < MIN_CLASS_ROWS:
+                return f"too few rows ({count} {what} < {MIN_CLASS_ROWS})"
+        return None
+
+    def interval(
+        self, arrays: LabelArrays, *, seed: int = 0, confidence: float = CONFIDENCE
+    ) -> tuple[float, float]:
+        """The ``confidence`` interval of the metric (see the module docstring for which)."""
+        if len(arrays) == 0:
+            return math.nan, math.nan
+        counts = None if self.proportion is None else self.proportion(arrays)
+        if counts is not None:
+            return wilson(*counts, confidence=confidence)
+        if self.per_row is not None:
+            values = self.per_row(arrays)
+            values = values[np.isfinite(values)]
+            low, high = mean_interval(values, confidence)
+            if self.root:
+                return math.sqrt(max(low, 0.0)), math.sqrt(max(high, 0.0))
+            return low, high
+        return bootstrap(
+            lambda rows: self.compute(arrays.take(rows)),
+            len(arrays),
+            seed=seed,
+            confidence=confidence,
+        )
+
+
+METRICS: dict[str, Metric] = {}
+
+
+def register_metric(metric: Metric) -> Metric:
+    """Add ``metric`` to the registry (replacing one of the same name)."""
+    unknown = set(metric.tasks) - set(TASKS)
+    if unknown:
+        raise InputError(
+            f"metric {metric.name!r}: unknown task(s) {sorted(unknown)}; tasks are "
+            f"{', '.join(TASKS)}."
+        )
+    METRICS[metric.name] = metric
+    return metric
+
+
+def metrics_for(task: str, names: list[str] | tuple[str, ...] | None = None) -> list[Metric]:
+    """The metrics of ``task`` (all, or ``names`` in that order); unknown names raise."""
+    if names is None:
+        return [m for m in METRICS.values() if task in m.tasks]
+    chosen = []
+    for name in names:
+        if name not in METRICS:
+            raise InputError(f"unknown metric {name!r}; available: {', '.join(METRICS)}.")
+        if task not in METRICS[name].tasks:
+            raise InputError(
+                f"metric {name!r} does not apply to a {task} target; {task} metrics: "
+                f"{', '.join(m.name for m in METRICS.values() if task in m.tasks)}."
+            )
+        chosen.append(METRICS[name])
+    return chosen
+
+
+# ---- intervals ---------------------------------------------------------------------------
+
+
+def _z(confidence: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def wilson(successes: int, trials: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``successes / trials`` (NaN without trials)."""
+    if trials <= 0:
+        return math.nan, math.nan
+    z = _z(confidence)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = (
+        z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    )
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Normal interval of a mean: mean ± z · sd / √n (sd with n − 1; NaN below 2 values)."""
+    if values.size < 2:
+        return math.nan, math.nan
+    mean = float(values.mean())
+    half = _z(confidence) * float(values.std(ddof=1)) / math.sqrt(values.size)
+    return mean - half, mean + half
+
+
+def bootstrap(
+    statistic: Callable[[np.ndarray], float],
+    n: int,
+    *,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float]:
+    """Bootstrap interval of ``statistic(rows)``: the statistic on all rows ± z · the standard
+    deviation of its value over ``BOOTSTRAP_RESAMPLES`` resamples of ``n`` rows with
+    replacement (``numpy.random.default_rng(seed)``). The normal form, not percentiles, so
+    that the stricter levels of a report with many cells are reachable with 200 resamples."""
+    if n < 2:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    values = np.array([statistic(rng.integers(0, n, n)) for _ in range(BOOTSTRAP_RESAMPLES)])
+    values = values[np.isfinite(values)]
+    if values.size < BOOTSTRAP_RESAMPLES // 2:
+        return math.nan, math.nan
+    centre = statistic(np.arange(n))
+    half = _z(confidence) * float(values.std(ddof=1))
+    return centre - half, centre + half
+
+
+def quantile_interval(
+    values: np.ndarray, q: float, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """Distribution-free interval of the ``q`` quantile from order statistics (binomial
+    normal approximation: ranks n·q ∓ z·√(n·q·(1−q)))."""
+    n = values.size
+    if n < 2:
+        return math.nan, math.nan
+    ordered = np.sort(values)
+    spread = _z(confidence) * math.sqrt(n * q * (1 - q))
+    low = int(max(0, math.floor(n * q - spread) - 1))
+    high = int(min(n - 1, math.ceil(n * q + spread)))
+    return float(ordered[low]), float(ordered[high])
+
+
+# ---- the built-in metrics -----------------------------------------------------------------
+
+
+def _sk():
+    import sklearn.metrics
+
+    return sklearn.metrics
+
+
+def _binary_or_macro(arrays: LabelArrays) -> dict:
+    if arrays.task == "binary":
+        return {"pos_label": 1, "average": "binary", "zero_division": np.nan}
+    return {"average": "macro", "zero_division": np.nan}
+
+
+def _binary_counts(arrays: LabelArrays, among: np.ndarray) -> tuple[int, int] | None:
+    """(true positives, rows of ``among`` that are 1): recall's or precision's counts."""
+    if arrays.task != "binary":
+        return None
+    return int((arrays.y_true * arrays.y_pred).sum()), int(among.sum())
+
+
+def _both_classes(arrays: LabelArrays) -> bool:
+    return 0 < int(arrays.y_true.sum()) < len(arrays)
+
+
+def _clipped(arrays: LabelArrays) -> np.ndarray:
+    return np.clip(arrays.y_score.astype(float), _EPS, 1 - _EPS)
+
+
+def _log_losses(arrays: LabelArrays) -> np.ndarray:
+    p, y = _clipped(arrays), arrays.y_true
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def calibration_error(y_true: np.ndarray, y_score: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over ``bins`` equal-width bins (see the module docstring)."""
+    if y_true.size == 0:
+        return math.nan
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ids = np.searchsorted(edges[1:-1], y_score)
+    counts = np.bincount(ids, minlength=bins)
+    label_sums = np.bincount(ids, weights=y_true.astype(float), minlength=bins)
+    score_sums = np.bincount(ids, weights=y_score.astype(float), minlength=bins)
+    filled = counts > 0
+    gaps = np.abs(label_sums[filled] - score_sums[filled])  # = count · |mean y − mean p|
+    return float(gaps.sum() / y_true.size)
+
+
+def _nonzero(arrays: LabelArrays) -> np.ndarray:
+    return arrays.y_true != 0
+
+
+def _ape(arrays: LabelArrays) -> np.ndarray:
+    keep = _nonzero(arrays)
+    return np.abs(arrays.y_pred[keep] - arrays.y_true[keep]) / np.abs(arrays.y_true[keep])
+
+
+def _mape(arrays: LabelArrays) -> float:
+    values = _ape(arrays)
+    return float(values.mean()) if values.size else math.nan
+
+
+def _r2(arrays: LabelArrays) -> float:
+    """1 − Σ(y − ŷ)² / Σ(y − ȳ)²; NaN for a constant target (sklearn returns 0 or 1 there)."""
+    y = arrays.y_true
+    total = float(np.sum((y - y.mean()) ** 2)) if y.size else 0.0
+    if y.size < 2 or total == 0:
+        return math.nan
+    return 1 - float(np.sum((y - arrays.y_pred) ** 2)) / total
+
+
+# Binary counting metrics are computed from the confusion counts in numpy (scikit-learn's
+# input validation costs milliseconds a call, and a report computes thousands, bootstrap
+# resamples included); they are tested against sklearn.metrics to the last digit. Multiclass
+# metrics and anything not listed here call sklearn.metrics directly.
+
+
+def _counts(a: LabelArrays) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) of a binary task."""
+    tp = int(np.count_nonzero(a.y_true & a.y_pred))
+    positives = int(np.count_nonzero(a.y_true))
+    predicted = int(np.count_nonzero(a.y_pred))
+    return tp, predicted - tp, positives - tp, len(a) - positives - predicted + tp
+
+
+def _ratio(top: float, bottom: float) -> float:
+    return top / bottom if bottom else math.nan
+
+
+def _accuracy(a: LabelArrays) -> float:
+    if a.task == "binary":
+        return float(np.count_nonzero(a.y_true == a.y_pred) / len(a))
+    return _sk().accuracy_score(a.y_true, a.y_pred)
+
+
+def _precision(a: LabelArrays) -> float:
+    if a.task == "binary":
+        tp, fp, _, _ = _counts(a)
+        return _ratio(tp, tp + fp)
+    return _sk().precision_score(a.y_true, a.y_pred, **_binary_or_macro(a))
+
+
+def _recall(a: LabelArrays) -> float:
+    if a.task == "binary":
+        tp, _, fn, _ = _counts(a)
+        return _ratio(tp, tp + fn)
+    return _sk().recall_score(a.y_true, a.y_pred, **_binary_or_macro(a))
+
+
+def _f1(a: LabelArrays) -> float:
+    if a.task == "binary":
+        tp, fp, fn, _ = _counts(a)
+        return _ratio(2 * tp, 2 * tp + fp + fn)
+    return _sk().f1_score(a.y_true, a.y_pred, **_binary_or_macro(a))
+
+
+def _balanced_accuracy(a: LabelArrays) -> float:
+    if a.task == "binary":
+        tp, fp, fn, tn = _counts(a)
+        rates = [r for r in (_ratio(tp, tp + fn), _ratio(tn, tn + fp)) if not math.isnan(r)]
+        return float(np.mean(rates)) if rates else math.nan
+    return _sk().balanced_accuracy_score(a.y_true, a.y_pred)
+
+
+def _rank_auc(a: LabelArrays) -> float:
+    """Mann–Whitney: the chance a random positive scores above a random negative (ties ½)."""
+    from scipy.stats import rankdata
+
+    positives = int(np.count_nonzero(a.y_true))
+    negatives = len(a) - positives
+    if not positives or not negatives:
+        return math.nan
+    ranks = rankdata(a.y_score)
+    return float(
+        (ranks[a.y_true == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+    )
+
+
+def _fast_average_precision(a: LabelArrays) -> float:
+    """Σ (R_k − R_{k−1}) · P_k over the distinct score thresholds, highest first (as
+    sklearn.metrics.average_precision_score)."""
+    positives = int(np.count_nonzero(a.y_true))
+    if not positives:
+        return math.nan
+    order = np.argsort(-a.y_score, kind="mergesort")
+    scores, truth = a.y_score[order], a.y_true[order]
+    last = np.r_[np.flatnonzero(np.diff(scores)), scores.size - 1]  # end of each tie block
+    tp = np.cumsum(truth)[last]
+    predicted = last + 1
+    precision = tp / predicted
+    recall = tp / positives
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+_CLASSIFICATION = ("binary", "multiclass")
+
+for _metric in (
+    Metric(
+        "accuracy",
+        "accuracy",
+        _CLASSIFICATION,
+        True,
+        _accuracy,
+        proportion=lambda a: (int((a.y_true == a.y_pred).sum()), len(a)),
+        headline=True,
+    ),
+    Metric(
+        "balanced_accuracy",
+        "balanced accuracy",
+        _CLASSIFICATION,
+        True,
+        _balanced_accuracy,
+        min_class="both",
+        headline=True,
+    ),
+    Metric(
+        "precision",
+        "precision",
+        _CLASSIFICATION,
+        True,
+        _precision,
+        min_class="predicted",
+        proportion=lambda a: _binary_counts(a, a.y_pred),
+        headline=True,
+    ),
+    Metric(
+        "recall",
+        "recall",
+        _CLASSIFICATION,
+        True,
+        _recall,
+        min_class="positives",
+        proportion=lambda a: _binary_counts(a, a.y_true),
+        headline=True,
+    ),
+    Metric(
+        "f1",
+        "F1",
+        _CLASSIFICATION,
+        True,
+        _f1,
+        min_class="positives_and_predicted",
+        headline=True,
+    ),
+    Metric(
+        "f1_weighted",
+        "F1 (weighted)",
+        ("multiclass",),
+        True,
+        lambda a: _sk().f1_score(a.y_true, a.y_pred, average="weighted", zero_division=np.nan),
+        min_class="each",
+        headline=True,
+    ),
+    Metric(
+        "roc_auc",
+        "ROC AUC",
+        ("binary",),
+        True,
+        _rank_auc,
+        needs_score=True,
+        min_class="both",
+        headline=True,
+    ),
+    Metric(
+        "average_precision",
+        "average precision",
+        ("binary",),
+        True,
+        _fast_average_precision,
+        needs_score=True,
+        min_class="both",
+    ),
+    Metric(
+        "log_loss",
+        "log loss",
+        ("binary",),
+        False,
+        lambda a: float(_log_losses(a).mean()),
+        needs_score=True,
+        per_row=_log_losses,
+    ),
+    Metric(
+        "brier",
+        "Brier score",
+        ("binary",),
+        False,
+        lambda a: float(np.mean((a.y_score - a.y_true) ** 2)),
+        needs_score=True,
+        per_row=lambda a: (a.y_score - a.y_true) ** 2,
+    ),
+    Metric(
+        "calibration_error",
+        "calibration error (ECE)",
+        ("binary",),
+        None,
+        lambda a: calibration_error(a.y_true, a.y_score),
+        needs_score=True,
+    ),
+    Metric(
+        "positive_rate",
+        "positive rate (target)",
+        ("binary",),
+        None,
+        lambda a: float(a.y_true.mean()),
+        proportion=lambda a: (int(a.y_true.sum()), len(a)),
+    ),
+    Metric(
+        "mae",
+        "MAE",
+        ("regression",),
+        False,
+        lambda a: float(np.mean(np.abs(a.y_pred - a.y_true))),
+        per_row=lambda a: np.abs(a.y_pred - a.y_true),
+        headline=True,
+    ),
+    Metric(
+        "rmse",
+        "RMSE",
+        ("regression",),
+        False,
+        lambda a: math.sqrt(float(np.mean((a.y_pred - a.y_true) ** 2))),
+        per_row=lambda a: (a.y_pred - a.y_true) ** 2,
+        root=True,
+        headline=True,
+    ),
+    Metric("mape", "MAPE", ("regression",), False, _mape, per_row=_ape, headline=True),
+    Metric("r2", "R²", ("regression",), True, _r2, headline=True),
+    Metric(
+        "median_absolute_error",
+        "median absolute error",
+        ("regression",),
+        False,
+        lambda a: float(np.median(np.abs(a.y_pred - a.y_true))),
+    ),
+    Metric(
+        "mean_error",
+        "mean error (bias)",
+        ("regression",),
+        None,
+        lambda a: float((a.y_pred - a.y_true).mean()),
+        per_row=lambda a: a.y_pred - a.y_true,
+    ),
+):
+    register_metric(_metric)

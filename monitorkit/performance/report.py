@@ -1,0 +1,887 @@
+"""Model performance: is the model still as good as its baseline says, per window and segment?
+
+:class:`PerformanceReport` computes the registered metrics (:mod:`monitorkit.performance.metrics`)
+of current's labelled rows, business outcomes (``business=``) and latency / error rate, on the
+whole of current (window ``"all"``), on each window of ``by=``, and on each segment (every value
+of the segment columns, plus ``"all"``), and compares each with the baseline's value of the
+same metric — of the same segment when the baseline holds it (``"recall|region=north"``), else
+of the whole baseline.
+
+Judging (direction-aware): each metric says whether higher is better. A relative change
+``(value − baseline) / |baseline|`` of more than 10% in the bad direction warns and more than
+15% is critical (``tolerance=``), but only when the baseline value lies outside the value's
+confidence interval (Wilson for proportions, the normal interval of a mean for per-row losses
+and business columns, order statistics for latency percentiles, a seeded bootstrap of 200
+resamples for the rest). The intervals are 95% for a report of one cell and share that level
+between the (window, segment) cells of a larger report (Bonferroni), and are widened by
+``sqrt(1 + rows / baseline rows)`` for the baseline's own sampling error (the baseline stores
+its labelled rows per segment as ``rows|<segment>``; the same spread per row is assumed).
+Windows or segments with fewer than 100 labelled rows (30 of a class for class-based metrics)
+are shown, marked "too few rows", and never alarm.
+
+Current without labels (no target column, or every label missing) is normal for fresh
+production data: the report says "no labels in current yet", is ``ok``, and still judges
+latency and business outcomes. A report with no baseline to compare with could judge nothing:
+``not_judged`` says why and its severity is critical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from monitorkit.errors import ColumnNotFoundError, InputError
+from monitorkit.performance import metrics as registry
+from monitorkit.performance.labels import PreparedLabels, confusion_counts, prepare_labels
+from monitorkit.performance.results import (
+    OVERALL,
+    PERFORMANCE_SCHEMA_VERSION,
+    MetricInfo,
+    MetricValue,
+    PerformanceResult,
+    PerformanceWindow,
+    Tolerance,
+)
+from monitorkit.report import Report
+from monitorkit.schema import ColumnSpec, category_labels, numeric_values, read_frame, resolve_spec
+from monitorkit.severity import Severity
+
+MAX_SEGMENT_VALUES = 20
+"""Per segment column, the most frequent values that become segments (the rest are left out)."""
+
+LATENCY_COLUMNS = ("latency_ms", "latency")
+ERROR_COLUMN = "error"
+_LATENCY = (
+    ("latency_p50", 50, "p50_ms"),
+    ("latency_p95", 95, "p95_ms"),
+    ("latency_p99", 99, "p99_ms"),
+)
+
+BusinessSpec = Mapping[Any, "str | Callable[[pd.DataFrame], float]"]
+
+
+class PerformanceReport(Report, kind="performance"):
+    """Model metrics, business outcomes and latency of ``current`` against a baseline.
+
+    Parameters
+    ----------
+    current
+        Predictions with (some) labels: a DataFrame or anything :func:`monitorkit.read_frame`
+        reads. Join late labels with :func:`monitorkit.join_labels`.
+    spec
+        A :class:`~monitorkit.ColumnSpec` (``target``, ``prediction``, ``prediction_label``,
+        ``timestamp``, ``segments``); from a baseline by default.
+    baseline
+        A :class:`~monitorkit.Baseline` (its ``metrics`` and ``latency``), a saved baseline's
+        ``.json`` path, or reference rows with labels (a DataFrame or path), whose metrics are
+        computed here the same way.
+    by
+        Windows of current (``"1D"``, ``"W-MON"``, an integer number of chunks); None: the
+        whole of current only.
+    segments
+        Segment columns (default: the spec's ``segments``); each value is a segment.
+    threshold
+        A score at or above it predicts the positive class (when there is no
+        ``prediction_label`` column).
+    metrics
+        Only these metric names (default: every registered metric of the task).
+    business
+        ``{name: column}`` (the column's mean) or ``{name: function(frame) -> float}``;
+        a key ``(name, "lower")`` declares that lower is better (default higher).
+    tolerance
+        ``{"warning": 0.10, "critical": 0.15}`` for every metric, or per metric name
+        (``{"recall": {"warning": 0.05, "critical": 0.1}, "*": {...}}``).
+    task
+        ``"binary"``, ``"multiclass"`` or ``"regression"``; inferred from the target by default.
+
+    Examples
+    --------
+    >>> import monitorkit as mk
+    >>> scenario = mk.datasets.load_scenario("fraud_imbalance", n_rows=20_000)
+    >>> baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+    >>> perf = mk.PerformanceReport(scenario.current, baseline=baseline, by="1W")
+    >>> perf.severity, perf.worst.metric
+    (<Severity.CRITICAL: 'critical'>, 'recall')
+    """
+
+    schema_version = PERFORMANCE_SCHEMA_VERSION
+    result_type = PerformanceResult
+    title = "Model performance"
+
+    def __init__(
+        self,
+        current: Any,
+        spec: ColumnSpec | Mapping[str, Any] | None = None,
+        baseline: Any = None,
+        by: str | int | None = None,
+        segments: Sequence[str] | str | None = None,
+        *,
+        threshold: float = 0.5,
+        metrics: Sequence[str] | None = None,
+        business: BusinessSpec | None = None,
+        tolerance: Mapping[str, Any] | None = None,
+        task: str | None = None,
+    ) -> None:
+        self.result = compute_performance(
+            current,
+            spec=spec,
+            baseline=baseline,
+            by=by,
+            segments=segments,
+            threshold=threshold,
+            metrics=metrics,
+            business=business,
+            tolerance=tolerance,
+            task=task,
+        )
+
+    # ---- views ---------------------------------------------------------------------------
+
+    @property
+    def problems(self) -> list[MetricValue]:
+        """Values at warning or above, worst first (overall rows before windows at a tie)."""
+        bad = [v for v in self.result.values if v.severity > Severity.OK]
+        return sorted(bad, key=lambda v: (-v.severity.rank, -self._worse_by(v)))
+
+    @property
+    def worst(self) -> MetricValue | None:
+        """The value leading the verdict (see :attr:`verdict`), or None when all is well."""
+        leads = self._leads()
+        return leads[0][0] if leads else None
+
+    @property
+    def labelled(self) -> bool:
+        """Whether current has any labelled row."""
+        return bool(self.result.windows and self.result.windows[0].labelled)
+
+    @property
+    def not_judged(self) -> str | None:
+        """Why nothing could be judged (no baseline), or None. Missing labels are normal."""
+        result = self.result
+        if not result.has_baseline:
+            return (
+                "there is no baseline to compare with; pass baseline= (a Baseline or reference "
+                "rows with labels)"
+            )
+        judged = [v for v in result.values if v.skipped is None]
+        if (
+            result.values
+            and not judged
+            and all(not math.isfinite(v.baseline) for v in result.values)
+        ):
+            return "the baseline holds none of the metrics computed on current"
+        return None
+
+    @property
+    def severity(self) -> Severity:
+        """The worst metric's severity (critical when nothing could be judged)."""
+        if self.not_judged:
+            return Severity.CRITICAL
+        return Severity.worst(v.severity for v in self.result.values)
+
+    def _info(self, name: str) -> MetricInfo | None:
+        return next((m for m in self.result.metrics if m.name == name), None)
+
+    def _headline(self, name: str) -> bool:
+        info = self._info(name)
+        return bool(info and info.headline)
+
+    def _worse_by(self, value: MetricValue) -> float:
+        info = self._info(value.metric)
+        if info is None or info.higher_is_better is None or not math.isfinite(value.change):
+            return math.inf if value.change in (math.inf, -math.inf) else 0.0
+        return -value.change if info.higher_is_better else value.change
+
+    def _leads(self) -> list[tuple[MetricValue, str | None]]:
+        """One value per (metric, segment) with problems — the overall window's when it is a
+        problem, else the worst window's — with the first window that had the problem."""
+        groups: dict[tuple[str, str], list[MetricValue]] = {}
+        for value in self.problems:
+            groups.setdefault((value.metric, value.segment), []).append(value)
+        order = [w.window for w in self.result.windows]
+        leads = []
+        for values in groups.values():
+            overall = [v for v in values if v.window == OVERALL]
+            lead = overall[0] if overall else values[0]
+            windows = sorted((v.window for v in values if v.window != OVERALL), key=order.index)
+            leads.append((lead, windows[0] if windows else None))
+        leads.sort(
+            key=lambda item: (
+                -item[0].severity.rank,
+                item[0].segment != OVERALL,
+                not self._headline(item[0].metric),
+                -self._worse_by(item[0]),
+            )
+        )
+        return leads
+
+    def _describe(self, value: MetricValue, since: str | None) -> str:
+        info = self._info(value.metric)
+        label = info.label if info else value.metric
+        where = "" if value.segment == OVERALL else f" in {value.segment}"
+        when = "" if value.window == OVERALL else f" in window {value.window}"
+        verb = "fell" if value.value < value.baseline else "rose"
+        size = "from 0" if not math.isfinite(value.change) else f"{abs(value.change):.0%}"
+        text = (
+            f"{label}{where} {verb} {size} against the baseline "
+            f"({_num(value.baseline)} → {_num(value.value)}){when}"
+        )
+        if since and self.result.by is not None and since != value.window:
+            text += f" since {since}"
+        return text
+
+    @property
+    def verdict(self) -> str:
+        """One sentence: the worst change against the baseline and what else moved."""
+        result = self.result
+        if self.not_judged:
+            return f"performance could not be judged: {self.not_judged}"
+        leads = self._leads()
+        unlabelled = "no labels in current yet" if not self.labelled else None
+        if not leads:
+            judged = {v.metric for v in result.values if v.skipped is None}
+            text = (
+                f"{len(judged)} metrics within tolerance of the baseline"
+                if judged
+                else "nothing to compare with the baseline yet"
+            )
+            return f"{unlabelled}; {text}" if unlabelled else text
+        text = self._describe(*leads[0])
+        others = [lead for lead, _ in leads[1:]]
+        if others:
+            named = ", ".join(
+                f"{v.metric}{'' if v.segment == OVERALL else ' in ' + v.segment}"
+                f" ({_signed(v.change)})"
+                for v in others[:3]
+            )
+            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+            text += f"; also {named}{more}"
+        return f"{unlabelled}; {text}" if unlabelled else text
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """Flat named numbers: per metric on the whole of current ``<metric>``,
+        ``<metric>.baseline``, ``<metric>.change``; per segment ``<metric>|<segment>``;
+        ``label_coverage``, ``rows``, ``labelled_rows``, ``problems``."""
+        result = self.result
+        figures: dict[str, float] = {"rows": result.current_rows, "problems": len(self.problems)}
+        if result.windows:
+            overall = result.windows[0]
+            figures["labelled_rows"] = overall.labelled
+            figures["label_coverage"] = overall.label_coverage
+        for value in result.values:
+            if value.window != OVERALL:
+                continue
+            if value.segment == OVERALL:
+                figures[value.metric] = value.value
+                figures[f"{value.metric}.baseline"] = value.baseline
+                figures[f"{value.metric}.change"] = value.change
+            else:
+                figures[f"{value.metric}|{value.segment}"] = value.value
+        return {k: float(v) for k, v in figures.items() if math.isfinite(v)}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (window, segment, metric): value, baseline, change, severity,
+        estimated, n, lower, upper, and why it was not judged (``skipped``)."""
+        columns = [
+            "window",
+            "segment",
+            "metric",
+            "value",
+            "baseline",
+            "change",
+            "severity",
+            "estimated",
+            "n",
+            "lower",
+            "upper",
+            "skipped",
+        ]
+        rows = [{**dataclasses.asdict(v), "severity": str(v.severity)} for v in self.result.values]
+        return pd.DataFrame(rows, columns=columns)
+
+    def over_time(self, segment: str = OVERALL) -> pd.DataFrame:
+        """One row per window of ``by`` (not the whole), one column per metric's value."""
+        frame = self.to_frame()
+        frame = frame[(frame["window"] != OVERALL) & (frame["segment"] == segment)]
+        if frame.empty:
+            return pd.DataFrame()
+        order = [w.window for w in self.result.windows if w.window != OVERALL]
+        table = frame.pivot(index="window", columns="metric", values="value")
+        return table.reindex(order)
+
+    def __str__(self) -> str:
+        result = self.result
+        lines = [f"{self.title}: {self.severity.upper()} — {self.verdict}"]
+        if result.windows:
+            overall = result.windows[0]
+            lines.append(
+                f"task {result.task or 'unknown'}; {result.current_rows:,} rows, "
+                f"{overall.labelled:,} labelled ({_pct(overall.label_coverage)})"
+                + (
+                    f", {overall.dropped:,} dropped (no usable prediction)"
+                    if overall.dropped
+                    else ""
+                )
+            )
+        for value in self.result.values:
+            if value.window == OVERALL and value.segment == OVERALL:
+                lines.append(
+                    f"  {value.metric:<24} {_num(value.value):>9}  baseline "
+                    f"{_num(value.baseline):>9}  {_signed(value.change):>7}  {value.severity}"
+                    + (f"  ({value.skipped})" if value.skipped else "")
+                )
+        if self.problems:
+            lines.append("problems:")
+            for value in self.problems[:10]:
+                lines.append(
+                    f"  {value.severity.upper():<8} {value.window} / {value.segment}: "
+                    f"{value.metric} {_num(value.value)} vs {_num(value.baseline)} "
+                    f"({_signed(value.change)})"
+                )
+        return "\n".join(lines)
+
+
+def _num(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _signed(change: float) -> str:
+    if change is None or math.isnan(change):
+        return "–"
+    if math.isinf(change):
+        return "+∞" if change > 0 else "−∞"
+    return f"{change:+.0%}".replace("-", "−")
+
+
+def _pct(share: float) -> str:
+    return "–" if not math.isfinite(share) else f"{share:.0%}"
+
+
+# ---- the computation ----------------------------------------------------------------------
+
+
+def _tolerances(tolerance: Mapping[str, Any] | None) -> tuple[Tolerance, dict[str, Tolerance]]:
+    """The default tolerance and the per-metric ones."""
+
+    def one(value: Any, where: str) -> Tolerance:
+        if isinstance(value, Tolerance):
+            return value
+        if not isinstance(value, Mapping) or set(value) - {"warning", "critical"}:
+            raise InputError(
+                f"tolerance{where} must be {{'warning': 0.10, 'critical': 0.15}}; got {value!r}."
+            )
+        return Tolerance(**value)
+
+    if tolerance is None:
+        return Tolerance(), {}
+    if isinstance(tolerance, Tolerance):
+        return tolerance, {}
+    if not isinstance(tolerance, Mapping):
+        raise InputError(
+            "tolerance must be {'warning': 0.10, 'critical': 0.15} or a mapping from a metric "
+            f"name to one; got {type(tolerance).__name__}."
+        )
+    if set(tolerance) <= {"warning", "critical"}:
+        return one(tolerance, ""), {}
+    default = one(tolerance.get("*", {}), "['*']") if "*" in tolerance else Tolerance()
+    return default, {k: one(v, f"[{k!r}]") for k, v in tolerance.items() if k != "*"}
+
+
+def _business_specs(business: BusinessSpec | None) -> list[tuple[str, bool, Any]]:
+    """(name, higher_is_better, column or function) per business outcome."""
+    if business is None:
+        return []
+    if not isinstance(business, Mapping):
+        raise InputError(
+            "business must be a mapping {name: column or function(frame) -> float}; got "
+            f"{type(business).__name__}."
+        )
+    specs = []
+    for key, how in business.items():
+        higher = True
+        name = key
+        if isinstance(key, tuple):
+            if len(key) != 2 or key[1] not in ("higher", "lower"):
+                raise InputError(
+                    f"business key {key!r}: write (name, 'lower') or (name, 'higher')."
+                )
+            name, higher = key[0], key[1] == "higher"
+        if not isinstance(name, str) or not name:
+            raise InputError(f"business outcome names must be non-empty strings; got {name!r}.")
+        if not (isinstance(how, str) or callable(how)):
+            raise InputError(
+                f"business[{name!r}] must be a column name or a function(frame) -> float; got "
+                f"{type(how).__name__}."
+            )
+        specs.append((name, higher, how))
+    return specs
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    """Error flags: True, non-zero numbers, non-empty text; missing is no error."""
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        numbers, _ = numeric_values(values)
+        return np.nan_to_num(numbers) != 0
+    text = values.astype("string").str.strip()
+    return (text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+
+
+class _Columns:
+    """The roles a computation needs, found once."""
+
+    def __init__(self, frame: pd.DataFrame, spec: Any, segments: Sequence[str] | str | None):
+        declared = spec if isinstance(spec, ColumnSpec) else None
+        if declared is None and isinstance(spec, Mapping):
+            declared = ColumnSpec.from_dict(spec)
+        if declared is not None:
+            # The target may legitimately be absent (labels not arrived): resolve without it.
+            present = {
+                role: getattr(declared, role)
+                for role in ("target", "prediction", "prediction_label", "timestamp", "id")
+                if getattr(declared, role) is None or getattr(declared, role) in frame.columns
+            }
+            resolvable = dataclasses.replace(
+                declared,
+                **{
+                    r: present.get(r)
+                    for r in ("target", "prediction", "prediction_label", "timestamp", "id")
+                },
+                categorical=[c for c in declared.categorical if c in frame.columns],
+                numerical=[c for c in declared.numerical if c in frame.columns],
+                segments=[c for c in declared.segments if c in frame.columns],
+                sensitive=[c for c in declared.sensitive if c in frame.columns],
+                ignore=[c for c in declared.ignore if c in frame.columns],
+            )
+            self.resolved = resolve_spec(resolvable, frame, names=["current"])
+            self.target = declared.target or self.resolved.target
+        else:
+            self.resolved = resolve_spec(spec, frame, names=["current"])
+            self.target = self.resolved.target
+        self.prediction = self.resolved.prediction
+        self.prediction_label = self.resolved.prediction_label
+        self.timestamp = self.resolved.timestamp
+        if segments is None:
+            chosen = list(declared.segments) if declared is not None else []
+            chosen = chosen or [i.name for i in self.resolved.columns if i.segment]
+        else:
+            chosen = [segments] if isinstance(segments, str) else list(segments)
+        missing = [c for c in chosen if c not in frame.columns]
+        if missing:
+            raise ColumnNotFoundError(
+                f"segment column(s) {missing} are not in current (current has: "
+                f"{', '.join(map(str, list(frame.columns)[:10]))}, …); pass segments=[…]."
+            )
+        self.segments = tuple(chosen)
+
+
+def segment_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, np.ndarray]]:
+    """``("all", every row)`` and ``("<column>=<value>", its rows)`` for the
+    :data:`MAX_SEGMENT_VALUES` most frequent values of each segment column."""
+    segments = [(OVERALL, np.arange(len(frame)))]
+    for column in columns:
+        labels = category_labels(frame[column])
+        counts = labels.value_counts().head(MAX_SEGMENT_VALUES)
+        codes = labels.to_numpy(dtype=object, na_value=None)
+        for value in sorted(counts.index, key=str):
+            segments.append((f"{column}={value}", np.flatnonzero(codes == value)))
+    return segments
+
+
+def metric_values(
+    frame: pd.DataFrame,
+    resolved: Any,
+    *,
+    segments: Sequence[str] | None = None,
+    business: BusinessSpec | None = None,
+    threshold: float = 0.5,
+    task: str | None = None,
+) -> dict[str, float]:
+    """Every metric of ``frame`` as ``{"<metric>": value, "<metric>|<column>=<value>": …}``
+    (what a baseline stores; NaN values left out), with ``rows`` (labelled rows used),
+    ``error_rate`` when an ``error`` column exists and each business outcome."""
+    target = resolved.target
+    prediction = resolved.prediction
+    if segments is None:
+        segments = [i.name for i in resolved.columns if i.segment]
+    segments = [c for c in segments if c in frame.columns]
+    found: dict[str, float] = {}
+    prepared = None
+    if target is not None and target in frame.columns and prediction in frame.columns:
+        prepared = prepare_labels(
+            frame, target, prediction, resolved.prediction_label, task=task, threshold=threshold
+        )
+    business_specs = _business_specs(business)
+    for segment, rows in segment_rows(frame, segments):
+        suffix = "" if segment == OVERALL else f"|{segment}"
+        if prepared is not None:
+            arrays = prepared.arrays(rows)
+            found["rows" + suffix] = len(arrays)
+            for metric in registry.metrics_for(prepared.task):
+                found[metric.name + suffix] = metric.compute(arrays)
+        if ERROR_COLUMN in frame.columns:
+            errors = _truthy(frame[ERROR_COLUMN])[rows]
+            found["error_rate" + suffix] = float(errors.mean()) if errors.size else math.nan
+        for name, _, how in business_specs:
+            found[name + suffix] = _business_value(frame, rows, how, name)
+    return {k: v for k, v in found.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+
+
+def _business_value(frame: pd.DataFrame, rows: np.ndarray, how: Any, name: str) -> float:
+    if isinstance(how, str):
+        if how not in frame.columns:
+            raise ColumnNotFoundError(
+                f"business[{name!r}] reads column '{how}', which is not in the data (it has: "
+                f"{', '.join(map(str, list(frame.columns)[:10]))}, …)."
+            )
+        values, _ = numeric_values(frame[how])
+        values = values[rows]
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if values.size else math.nan
+    if rows.size == 0:
+        return math.nan
+    return float(how(frame.iloc[rows]))
+
+
+def _read_baseline(
+    baseline: Any,
+    columns: _Columns,
+    segments: Sequence[str],
+    business: Any,
+    threshold: float,
+    task: str | None,
+) -> tuple[dict[str, float], dict[str, Any], str | None]:
+    """(metrics, latency figures, model name) of the baseline."""
+    from monitorkit.baseline import Baseline, latency_figures
+
+    if isinstance(baseline, (str, os.PathLike)) and str(baseline).lower().endswith(".json"):
+        baseline = Baseline.load(baseline)
+    if isinstance(baseline, Baseline):
+        return dict(baseline.metrics), dict(baseline.latency), baseline.model
+    frame = read_frame(baseline, name="baseline")
+    spec = columns.resolved.spec
+    resolved = resolve_spec(
+        dataclasses.replace(
+            spec,
+            target=columns.target,
+            prediction=columns.prediction,
+            prediction_label=columns.prediction_label,
+        )
+        if columns.target in frame.columns
+        else spec,
+        frame,
+        names=["baseline"],
+    )
+    found = metric_values(
+        frame, resolved, segments=segments, business=business, threshold=threshold, task=task
+    )
+    latency_column = next((c for c in LATENCY_COLUMNS if c in frame.columns), None)
+    return found, latency_figures(frame, latency_column, None), None
+
+
+def compute_performance(
+    current: Any,
+    spec: ColumnSpec | Mapping[str, Any] | None = None,
+    baseline: Any = None,
+    by: str | int | None = None,
+    segments: Sequence[str] | str | None = None,
+    *,
+    threshold: float = 0.5,
+    metrics: Sequence[str] | None = None,
+    business: BusinessSpec | None = None,
+    tolerance: Mapping[str, Any] | None = None,
+    task: str | None = None,
+) -> PerformanceResult:
+    """The :class:`PerformanceResult` of :class:`PerformanceReport` (same parameters)."""
+    from monitorkit.baseline import Baseline
+    from monitorkit.windows import assign_windows
+
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise InputError(f"threshold must be a score in [0, 1]; got {threshold!r}.")
+    frame = read_frame(current, name="current")
+    if spec is None and isinstance(baseline, Baseline):
+        spec = baseline.spec.spec
+    columns = _Columns(frame, spec, segments)
+    default_tolerance, tolerances = _tolerances(tolerance)
+    business_specs = _business_specs(business)
+    has_baseline = baseline is not None
+    base_metrics, base_latency, model = (
+        _read_baseline(baseline, columns, columns.segments, business, threshold, task)
+        if has_baseline
+        else ({}, {}, None)
+    )
+
+    prepared: PreparedLabels | None = None
+    note = None
+    if columns.target is None or columns.target not in frame.columns:
+        note = "no labels in current yet" + (
+            f" (no column '{columns.target}')" if columns.target else " (no target column)"
+        )
+    elif columns.prediction is None and columns.prediction_label is None:
+        note = "no prediction column: model metrics need one (ColumnSpec(prediction=…))"
+    else:
+        prepared = prepare_labels(
+            frame,
+            columns.target,
+            columns.prediction,
+            columns.prediction_label,
+            task=task,
+            threshold=threshold,
+        )
+        if prepared is None:
+            note = f"no labels in current yet (column '{columns.target}' is empty)"
+    chosen = registry.metrics_for(prepared.task, metrics) if prepared is not None else []
+
+    infos = [
+        MetricInfo(
+            m.name,
+            m.label,
+            "model",
+            m.higher_is_better,
+            tolerances.get(m.name, default_tolerance),
+            headline=m.headline,
+        )
+        for m in chosen
+    ]
+    infos += [
+        MetricInfo(
+            name,
+            name.replace("_", " "),
+            "business",
+            higher,
+            tolerances.get(name, default_tolerance),
+            headline=True,
+        )
+        for name, higher, _ in business_specs
+    ]
+    latency_column = next((c for c in LATENCY_COLUMNS if c in frame.columns), None)
+    latency_values = None
+    if latency_column is not None:
+        latency_values, _ = numeric_values(frame[latency_column])
+        infos += [
+            MetricInfo(
+                name,
+                f"latency p{q} (ms)",
+                "operational",
+                False,
+                tolerances.get(name, default_tolerance),
+            )
+            for name, q, _ in _LATENCY
+        ]
+    errors = None
+    if ERROR_COLUMN in frame.columns:
+        errors = _truthy(frame[ERROR_COLUMN])
+        infos.append(
+            MetricInfo(
+                "error_rate",
+                "error rate",
+                "operational",
+                False,
+                tolerances.get("error_rate", default_tolerance),
+            )
+        )
+    info_of = {i.name: i for i in infos}
+
+    window_rows: list[tuple[str, np.ndarray, str | None]] = [(OVERALL, np.arange(len(frame)), None)]
+    if by is not None:
+        cut = assign_windows(frame, by, columns.timestamp)
+        for window, rows in zip(cut.windows, cut.row_positions()):
+            window_rows.append((window.label, rows, window.iso_start()))
+    segment_list = segment_rows(frame, columns.segments)
+    level = registry.cell_confidence(len(window_rows) * len(segment_list))
+    labelled = prepared.labelled if prepared is not None else np.zeros(len(frame), dtype=bool)
+
+    def judge(
+        name: str,
+        segment: str,
+        value: float,
+        n: int,
+        skipped: str | None,
+        bounds: Callable[[], tuple[float, float]],
+        cheap: bool,
+        rows_used: int,
+    ):
+        info = info_of[name]
+        key = name if segment == OVERALL else f"{name}|{segment}"
+        base = base_metrics.get(key, base_metrics.get(name, math.nan))
+        if name.startswith("latency_p"):
+            base = base_latency.get(dict((n_, k) for n_, _, k in _LATENCY)[name], math.nan)
+        base = float(base) if isinstance(base, (int, float)) else math.nan
+        change = math.nan
+        if math.isfinite(value) and math.isfinite(base):
+            if base != 0:
+                change = (value - base) / abs(base)
+            else:
+                change = 0.0 if value == base else math.copysign(math.inf, value - base)
+        if skipped is None and not math.isfinite(value):
+            skipped = "undefined on these rows"
+        if skipped is None and not math.isfinite(base):
+            skipped = "no baseline value"
+        if skipped is None and info.higher_is_better is None:
+            skipped = "shown, not judged"
+        worse_by = math.nan
+        if math.isfinite(change) or math.isinf(change):
+            worse_by = -change if info.higher_is_better else change
+        lower = upper = math.nan
+        if cheap or (skipped is None and worse_by > info.tolerance.warning):
+            lower, upper = bounds()
+            # The baseline is a sample too: widen for its error, assuming the same spread
+            # per row, by sqrt(1 + rows here / baseline rows).
+            base_rows = base_metrics.get(
+                "rows" if segment == OVERALL else f"rows|{segment}", base_metrics.get("rows")
+            )
+            if isinstance(base_rows, (int, float)) and base_rows > 0 and rows_used > 0:
+                widen = math.sqrt(1 + rows_used / base_rows)
+                lower = value - (value - lower) * widen
+                upper = value + (upper - value) * widen
+        severity = Severity.OK
+        if skipped is None:
+            severity = info.tolerance.judge(worse_by, base, lower, upper)
+        return MetricValue(
+            window=window,
+            segment=segment,
+            metric=name,
+            value=value,
+            baseline=base,
+            change=change,
+            severity=severity,
+            n=n,
+            lower=lower,
+            upper=upper,
+            skipped=skipped,
+        )
+
+    business_numbers = {
+        name: _column_numbers(frame, how, name)
+        for name, _, how in business_specs
+        if isinstance(how, str)
+    }
+    values: list[MetricValue] = []
+    windows: list[PerformanceWindow] = []
+    min_rows = registry.MIN_LABELLED_ROWS
+    for window, rows, start in window_rows:
+        confusion: tuple = ()
+        dropped = 0
+        if prepared is not None:
+            all_arrays = prepared.arrays(rows)
+            dropped = int(labelled[rows].sum()) - len(all_arrays)
+            confusion = confusion_counts(all_arrays, prepared.classes)
+        windows.append(
+            PerformanceWindow(
+                window=window,
+                rows=int(rows.size),
+                labelled=int(labelled[rows].sum()),
+                dropped=dropped,
+                start=start,
+                confusion=confusion,
+            )
+        )
+        in_window = np.zeros(len(frame), dtype=bool)
+        in_window[rows] = True
+        for segment, seg_rows in segment_list:
+            part = seg_rows[in_window[seg_rows]] if window != OVERALL else seg_rows
+            if prepared is not None:
+                arrays = prepared.arrays(part)
+                for metric in chosen:
+                    values.append(
+                        judge(
+                            metric.name,
+                            segment,
+                            metric.compute(arrays),
+                            len(arrays),
+                            metric.too_few(arrays),
+                            lambda m=metric, a=arrays: m.interval(a, confidence=level),
+                            metric.proportion is not None or metric.per_row is not None,
+                            len(arrays),
+                        )
+                    )
+            for name, _, how in business_specs:
+                if isinstance(how, str):
+                    numbers = business_numbers[name][part]
+                    numbers = numbers[np.isfinite(numbers)]
+                    value = float(numbers.mean()) if numbers.size else math.nan
+                    n = int(numbers.size)
+                    bounds = lambda v=numbers: registry.mean_interval(v, level)  # noqa: E731
+                    cheap = True
+                else:
+                    value = _business_value(frame, part, how, name)
+                    n = int(part.size)
+                    bounds = lambda p=part, f=how: registry.bootstrap(  # noqa: E731
+                        lambda r: float(f(frame.iloc[p[r]])), p.size, confidence=level
+                    )
+                    cheap = False
+                skipped = f"too few rows ({n} < {min_rows})" if n < min_rows else None
+                values.append(judge(name, segment, value, n, skipped, bounds, cheap, n))
+            if latency_values is not None:
+                times = latency_values[part]
+                times = times[np.isfinite(times)]
+                skipped = (
+                    f"too few rows ({times.size} < {min_rows})" if times.size < min_rows else None
+                )
+                for name, q, _ in _LATENCY:
+                    value = float(np.percentile(times, q)) if times.size else math.nan
+                    values.append(
+                        judge(
+                            name,
+                            segment,
+                            value,
+                            int(times.size),
+                            skipped,
+                            lambda t=times, q=q: registry.quantile_interval(t, q / 100, level),
+                            True,
+                            int(times.size),
+                        )
+                    )
+            if errors is not None:
+                flags = errors[part]
+                value = float(flags.mean()) if flags.size else math.nan
+                skipped = (
+                    f"too few rows ({flags.size} < {min_rows})" if flags.size < min_rows else None
+                )
+                values.append(
+                    judge(
+                        "error_rate",
+                        segment,
+                        value,
+                        int(flags.size),
+                        skipped,
+                        lambda f=flags: registry.wilson(int(f.sum()), int(f.size), level),
+                        True,
+                        int(flags.size),
+                    )
+                )
+
+    return PerformanceResult(
+        spec=columns.resolved,
+        task=prepared.task if prepared is not None else None,
+        target=columns.target,
+        prediction=columns.prediction,
+        threshold=float(threshold),
+        by=None if by is None else str(by),
+        current_rows=len(frame),
+        metrics=tuple(infos),
+        values=tuple(values),
+        windows=tuple(windows),
+        segments=columns.segments,
+        classes=prepared.classes if prepared is not None else (),
+        baseline_model=model,
+        has_baseline=has_baseline,
+        note=note,
+    )
+
+
+def _column_numbers(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    if column not in frame.columns:
+        raise ColumnNotFoundError(
+            f"business[{name!r}] reads column '{column}', which is not in current (current "
+            f"has: {', '.join(map(str, list(frame.columns)[:10]))}, …)."
+        )
+    return numeric_values(frame[column])[0]
