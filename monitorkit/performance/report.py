@@ -561,9 +561,12 @@ def _read_baseline(
 ) -> tuple[dict[str, float], dict[str, Any], str | None]:
     """(metrics, latency figures, model name) of the baseline."""
     from monitorkit.baseline import Baseline, latency_figures
+    from monitorkit.reference import Reference
 
     if isinstance(baseline, (str, os.PathLike)) and str(baseline).lower().endswith(".json"):
         baseline = Baseline.load(baseline)
+    if isinstance(baseline, Reference):  # as_reference(...): its baseline, else its rows
+        baseline = baseline.baseline or baseline.require_rows("performance against a baseline")
     if isinstance(baseline, Baseline):
         return dict(baseline.metrics), dict(baseline.latency), baseline.model
     frame = read_frame(baseline, name="baseline")
@@ -607,6 +610,10 @@ def compute_performance(
     if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise InputError(f"threshold must be a score in [0, 1]; got {threshold!r}.")
     frame = read_frame(current, name="current")
+    from monitorkit.reference import Reference
+
+    if spec is None and isinstance(baseline, Reference) and baseline.baseline is not None:
+        spec = baseline.baseline.spec.spec
     if spec is None and isinstance(baseline, Baseline):
         spec = baseline.spec.spec
     columns = _Columns(frame, spec, segments)
