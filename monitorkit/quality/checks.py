@@ -9,6 +9,11 @@ unless the problem says otherwise, and its severity comes from the thresholds (a
 1% of the rows, critical from 5%, never from fewer than 5 rows) unless the problem fixes it —
 schema breaks are critical whatever their size.
 
+The checks that allow the reference's own share of odd values test that the excess is not
+chance, at :data:`EXCESS_ALPHA` (0.1%). With ``by=`` each check also runs on every window of
+current; those runs share the level (Bonferroni: 0.1% over the number of windows), so that
+forty windows do not make a false alarm forty times as likely.
+
 Built-in checks (``available_checks()`` lists them with their labels):
 
 =========================  =======================================================================
@@ -25,10 +30,13 @@ Built-in checks (``available_checks()`` lists them with their labels):
                            significant at 0.1% (a guard at small n)
 ``completeness.all_missing`` every value missing in current, not in the reference (critical)
 ``validity.infinite``      ``±inf`` values
-``validity.out_of_range``  values below the reference minimum or above its maximum
+``validity.out_of_range``  values below the reference minimum or above its maximum, when more
+                           than chance puts there (:func:`beyond_range_p_value`: the range is the
+                           reference sample's own, so a binomial would understate chance)
 ``validity.outliers``      values inside the training range but outside the robust bounds
                            (``Q1 − 3·IQR``, ``Q3 + 3·IQR``), beyond the reference's own share
-                           outside them
+                           outside them (Fisher's exact test: that share is itself measured; from
+                           a profile, widened by the sketch's rank error)
 ``categories.unseen``      rows whose category the reference never had, beyond the share that
                            sampling alone brings (the Good–Turing estimate: reference categories
                            seen once, over reference rows)
@@ -37,12 +45,15 @@ Built-in checks (``available_checks()`` lists them with their labels):
 ``categories.disappeared`` categories with at least 1% of the reference rows absent from current
                            (rate: their reference share), when current has rows enough to expect
                            at least 10 of them
-``shape.changed``          text values whose shape (:func:`~.expectations.value_shape`) the
+``shape.changed``          text values whose shape (:func:`monitorkit.shapes.value_shape`) the
                            reference never had, beyond the Good–Turing share
 ``constant``               a column constant (one value) or near-constant (one value in 99% of
-                           rows) in current that was not in the reference (at most 90%)
-``duplicates.rows``        rows identical to an earlier row in every column
-``duplicates.id``          ids that appear more than once
+                           rows) in current that was not in the reference (at most 90%), when
+                           one value's share is significantly above the reference's top share
+``duplicates.rows``        rows identical to an earlier row in every column, beyond what the
+                           reference repeats at the same size (:func:`expected_repeats`: a
+                           table of few categories repeats rows by nature)
+``duplicates.id``          ids that appear more than once, beyond the reference's repeats alike
 ``time.future``            timestamps more than 5 minutes after the report was computed
 ``time.out_of_order``      rows earlier than the row before them, when the reference rows were in
                            order
@@ -62,10 +73,11 @@ import numpy as np
 import pandas as pd
 
 from monitorkit.errors import InputError
-from monitorkit.quality.expectations import ColumnExpectation, shapes_of
+from monitorkit.quality.expectations import ColumnExpectation
 from monitorkit.quality.results import EXAMPLE_CHARS, MAX_EXAMPLES
 from monitorkit.schema import category_labels
 from monitorkit.severity import Severity
+from monitorkit.shapes import shapes_of
 
 ALL_KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "id")
 MISSING_RATE_ALPHA = 0.001  # the significance guard of the missing-rate check
@@ -100,6 +112,14 @@ class ColumnContext:
     expected: ColumnExpectation
     values: pd.Series  # current values, as read
     rows: int  # rows of current (or of the window)
+    comparisons: int = 1  # windows the check runs on (by=): the significance level is shared
+
+    @property
+    def alpha(self) -> float:
+        """The significance level of this run of a check: :data:`EXCESS_ALPHA` shared
+        (Bonferroni) between the ``comparisons`` windows, so that many windows do not make
+        a false alarm likely."""
+        return EXCESS_ALPHA / max(self.comparisons, 1)
 
     @functools.cached_property
     def numbers(self) -> np.ndarray:
@@ -139,6 +159,16 @@ class TableContext:
     target: str | None = None
     reference_in_order: bool | None = None  # None: unknown (no reference rows)
     now: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.now(tz="UTC"))
+    # How the reference repeats itself: the sizes of its groups of identical rows (over the
+    # columns it shares with current) and of equal ids; None when unknown (a profile).
+    reference_row_groups: np.ndarray | None = field(default=None, repr=False, compare=False)
+    reference_id_groups: np.ndarray | None = field(default=None, repr=False, compare=False)
+    comparisons: int = 1  # windows the checks run on (by=): the significance level is shared
+
+    @property
+    def alpha(self) -> float:
+        """As :attr:`ColumnContext.alpha`."""
+        return EXCESS_ALPHA / max(self.comparisons, 1)
 
 
 @dataclass(frozen=True)
@@ -171,13 +201,16 @@ def register_check(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> from monitorkit.quality import checks
     >>> from monitorkit.quality.checks import Problem, register_check
     >>> @register_check("negative_price", label="negative prices", kinds=("numeric",))
     ... def negative_price(ctx):
-    ...     bad = pd.to_numeric(ctx.values, errors="coerce") < 0
-    ...     if bad.any():
-    ...         yield Problem(int(bad.sum()), f"{int(bad.sum())} negative values")
+    ...     count = int((ctx.numbers < 0).sum())
+    ...     if count:
+    ...         yield Problem(count, f"{count:,} negative values")
+    >>> checks.available_checks()["negative_price"]
+    'negative prices'
+    >>> del checks._REGISTRY["negative_price"]  # (this example leaves the registry as it was)
     """
     if scope not in ("column", "table"):
         raise InputError(f"scope must be 'column' or 'table'; got {scope!r}.")
@@ -239,18 +272,61 @@ def examples(values: Iterable[Any]) -> tuple[str, ...]:
 EXCESS_ALPHA = 0.001  # how sure a check must be that a share rose above what the reference expects
 
 
-def significant_excess(count: int, n: int, expected_share: float) -> bool:
-    """Is ``count`` of ``n`` significantly above ``expected_share``? One-sided binomial test at
-    :data:`EXCESS_ALPHA` (scipy's exact binomial), the guard of every check that allows the
-    reference's own share of odd values (outliers, new categories, new formats, values out of
-    range), so that sampling noise in a small window is not an alarm."""
+def significant_excess(
+    count: int,
+    n: int,
+    expected_share: float,
+    *,
+    reference_n: int | None = None,
+    alpha: float = EXCESS_ALPHA,
+) -> bool:
+    """Is ``count`` of ``n`` significantly above ``expected_share``? The guard of every check
+    that allows the reference's own share of odd values (outliers, new categories, new
+    formats, duplicates), so that sampling noise in a small window is not an alarm.
+
+    One-sided exact binomial test at ``alpha`` (:data:`EXCESS_ALPHA`) when the share is known;
+    when it was itself measured on ``reference_n`` reference values, one-sided Fisher exact
+    test (hypergeometric) of ``count`` of ``n`` against ``round(expected_share ·
+    reference_n)`` of ``reference_n``, which also allows the reference's own sampling error."""
     if n == 0 or count <= expected_share * n:
         return False
+    if reference_n:
+        from scipy.stats import hypergeom
+
+        reference_count = int(round(min(expected_share, 1.0) * reference_n))
+        total = reference_n + n
+        p_value = float(hypergeom.sf(count - 1, total, reference_count + count, n))
+        return p_value < alpha
     if expected_share <= 0:
         return count > 0
     from scipy.stats import binom
 
-    return float(binom.sf(count - 1, n, min(expected_share, 1.0))) < EXCESS_ALPHA
+    return float(binom.sf(count - 1, n, min(expected_share, 1.0))) < alpha
+
+
+def beyond_range_p_value(count: int, n: int, reference_n: int) -> float:
+    """How likely ``count`` or more of ``n`` new values fall outside the range of
+    ``reference_n`` reference values when all come from one distribution.
+
+    The range is set by the reference's own extremes, so the new values outside it are not
+    independent (one low reference minimum keeps them all in): of the ``N = n + reference_n``
+    exchangeable values, ``a`` new ones below the reference minimum and ``b`` above its
+    maximum means the ``a`` lowest and ``b`` highest are all new, with probability
+    ``C(n, a + b) / C(N, a + b)``; summing over the ``k + 1`` splits of ``a + b = k`` bounds
+    ``P(count >= k) <= (k + 1) · C(n, k) / C(N, k)`` (exact for continuous values;
+    conservative with ties, where values equal to an extreme are inside).
+    """
+    if count <= 0:
+        return 1.0
+    if count > n:
+        return 0.0
+    from scipy.special import gammaln
+
+    total = n + reference_n
+    log_ratio = (
+        gammaln(n + 1) - gammaln(n - count + 1) - gammaln(total + 1) + gammaln(total - count + 1)
+    )
+    return float(min(1.0, (count + 1) * math.exp(log_ratio)))
 
 
 def _percent(share: float) -> str:
@@ -353,7 +429,7 @@ def unparseable_numbers(ctx: ColumnContext) -> Iterable[Problem]:
         return
     texts = ctx.values[bad].astype("string")
     formats = shapes_of(texts).value_counts()
-    seen = ", ".join(f"`{shape}`" for shape in formats.index[:4])
+    seen = ", ".join(f"`{shape}`" for shape in examples(formats.index[:4]))
     yield Problem(
         count,
         f"{_percent(count / max(ctx.rows, 1))} of values are text that is not a number "
@@ -376,7 +452,8 @@ def missing_rate_rose(ctx: ColumnContext) -> Iterable[Problem]:
         return  # all missing: completeness.all_missing says it
     reference_rate, current_rate = expected.missing_rate, missing / rows
     rise = current_rate - reference_rate
-    if rise <= 0 or not _significant_rise(expected.missing, expected.rows, missing, rows):
+    alpha = MISSING_RATE_ALPHA / max(ctx.comparisons, 1)
+    if rise <= 0 or not _significant_rise(expected.missing, expected.rows, missing, rows, alpha):
         return
     relative = f", {current_rate / reference_rate:.1f}x" if reference_rate > 0 else ""
     yield Problem(
@@ -387,8 +464,10 @@ def missing_rate_rose(ctx: ColumnContext) -> Iterable[Problem]:
     )
 
 
-def _significant_rise(ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: int) -> bool:
-    """One-sided two-proportion z-test of a rise in the missing rate at MISSING_RATE_ALPHA."""
+def _significant_rise(
+    ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: int, alpha: float
+) -> bool:
+    """One-sided two-proportion z-test of a rise in the missing rate at ``alpha``."""
     if ref_rows == 0 or cur_rows == 0:
         return False
     pooled = (ref_missing + cur_missing) / (ref_rows + cur_rows)
@@ -396,7 +475,7 @@ def _significant_rise(ref_missing: int, ref_rows: int, cur_missing: int, cur_row
         return False
     se = math.sqrt(pooled * (1 - pooled) * (1 / ref_rows + 1 / cur_rows))
     z = (cur_missing / cur_rows - ref_missing / ref_rows) / se
-    return 0.5 * math.erfc(z / math.sqrt(2)) < MISSING_RATE_ALPHA
+    return 0.5 * math.erfc(z / math.sqrt(2)) < alpha
 
 
 @register_check("completeness.all_missing", label="all values missing")
@@ -436,8 +515,10 @@ def out_of_range(ctx: ColumnContext) -> Iterable[Problem]:
     above = finite & (array > expected.maximum)
     count = int(below.sum() + above.sum())
     # Under no change, each new value falls outside the range of n reference values with
-    # probability 2 / (n + 1).
-    if not significant_excess(count, int(finite.sum()), 2 / (expected.values + 1)):
+    # probability 2 / (n + 1), but not independently: the exact bound of
+    # beyond_range_p_value, not a binomial, says whether the count is chance.
+    reference_n = max(expected.values - expected.invalid, 1)
+    if beyond_range_p_value(count, int(finite.sum()), reference_n) >= ctx.alpha:
         return
     values = np.concatenate([array[above], array[below]])
     yield Problem(
@@ -465,14 +546,20 @@ def outliers(ctx: ColumnContext) -> Iterable[Problem]:
     if values == 0:
         return
     share = outside.sum() / values
-    excess = share - expected.outside_fences
+    # The reference's share is measured on its own values (Fisher's test allows its sampling
+    # error); from a profile, the sketch's rank error widens it instead.
+    allowed = min(expected.outside_fences + expected.outside_fences_error, 1.0)
+    excess = share - allowed
     count = int(round(excess * values))
-    if not significant_excess(int(outside.sum()), values, expected.outside_fences):
+    reference_n = None if expected.outside_fences_error else expected.values - expected.invalid
+    if not significant_excess(
+        int(outside.sum()), values, allowed, reference_n=reference_n, alpha=ctx.alpha
+    ):
         return
     yield Problem(
         count,
         f"{_percent(share)} of values outside the robust bounds [{expected.lower_fence:g}, "
-        f"{expected.upper_fence:g}] ({_percent(expected.outside_fences)} in the reference)",
+        f"{expected.upper_fence:g}] ({_percent(allowed)} in the reference)",
         examples(f"{v:g}" for v in array[outside]),
         rate=excess * values / max(ctx.rows, 1),
     )
@@ -499,7 +586,7 @@ def unseen_categories(ctx: ColumnContext) -> Iterable[Problem]:
     share = unseen.mean()
     allowed = _good_turing(expected)
     count = int(round((share - allowed) * len(labels)))
-    if not significant_excess(int(unseen.sum()), len(labels), allowed):
+    if not significant_excess(int(unseen.sum()), len(labels), allowed, alpha=ctx.alpha):
         return
     new = labels[unseen].value_counts()
     yield Problem(
@@ -579,11 +666,11 @@ def shape_changed(ctx: ColumnContext) -> Iterable[Problem]:
     known_total = sum(count for _, count in expected.shapes)
     allowed = sum(1 for _, c in expected.shapes if c == 1) / known_total if known_total else 0.0
     count = int(round((share - allowed) * counts.sum()))
-    if not significant_excess(int(counts[new].sum()), int(counts.sum()), allowed):
+    if not significant_excess(int(counts[new].sum()), int(counts.sum()), allowed, alpha=ctx.alpha):
         return
     new_shapes = pd.Series(counts[new].to_numpy(), index=shapes[new].to_numpy())
     top = new_shapes.groupby(level=0).sum().sort_values(ascending=False)
-    formats = ", ".join(f"`{shape}`" for shape in top.index[:4])
+    formats = ", ".join(f"`{shape}`" for shape in examples(top.index[:4]))
     yield Problem(
         count,
         f"{_percent(share)} of values have a format the reference never had ({formats})",
@@ -595,19 +682,33 @@ def shape_changed(ctx: ColumnContext) -> Iterable[Problem]:
 @register_check("constant", label="became constant", kinds=("numeric", "categorical", "boolean"))
 def became_constant(ctx: ColumnContext) -> Iterable[Problem]:
     expected = ctx.expected
-    values = ctx.values.dropna()
+    if expected.kind == "numeric":
+        # Finite numbers, as the reference's top share counts them (±inf and text that is
+        # not a number are other checks' findings).
+        finite = ctx.numbers[np.isfinite(ctx.numbers)]
+        values = pd.Series(finite)
+        if expected.minimum is None:  # the reference had no number: nothing to compare
+            return
+    else:
+        values = ctx.values.dropna()
     if len(values) < 30 or expected.top_share > 0.9 or expected.values == 0:
         return
-    counts = values.astype(str).value_counts()
+    counts = (values if expected.kind == "numeric" else values.astype(str)).value_counts()
     top_share = counts.iloc[0] / len(values)
-    if top_share < 0.99:
+    # No value had more than top_share of the reference: is one value's share in current
+    # above it by more than chance (a binary column at 90/10 is constant in 30 rows 4% of
+    # the time)?
+    if top_share < 0.99 or not significant_excess(
+        int(counts.iloc[0]), len(values), expected.top_share, alpha=ctx.alpha
+    ):
         return
     what = "constant" if len(counts) == 1 else f"near-constant ({_percent(top_share)} one value)"
     yield Problem(
         len(values),
-        f"the column is {what} in current (`{counts.index[0]}`); its most common value had "
+        f"the column is {what} in current (`{examples(counts.index[:1])[0]}`); its most "
+        "common value had "
         f"{_percent(expected.top_share)} of the reference",
-        (str(counts.index[0]),),
+        examples(counts.index[:1]),
         severity=Severity.WARNING,
     )
 
@@ -617,14 +718,81 @@ def became_constant(ctx: ColumnContext) -> Iterable[Problem]:
 # --------------------------------------------------------------------------------------------
 
 
+def expected_repeats(group_sizes: np.ndarray, k: int) -> float:
+    """Expected number of rows that repeat an earlier one among ``k`` rows drawn at random
+    (without replacement) from a table whose equal rows come in groups of ``group_sizes``.
+
+    ``k − Σ_g P(group g drawn at least once)``, with ``P(not drawn) = C(N − c_g, k) / C(N, k)``
+    for a group of ``c_g`` of the ``N`` rows.
+    """
+    from scipy.special import gammaln
+
+    sizes = np.asarray(group_sizes, dtype=float)
+    total = float(sizes.sum())
+    k = min(int(k), int(total))
+    if k <= 0:
+        return 0.0
+    rest = total - sizes
+    possible = rest >= k
+    log_none = np.full(sizes.shape, -np.inf)
+    log_none[possible] = (
+        gammaln(rest[possible] + 1)
+        - gammaln(rest[possible] - k + 1)
+        - gammaln(total + 1)
+        + gammaln(total - k + 1)
+    )
+    return float(k - np.sum(1.0 - np.exp(log_none)))
+
+
+def _excess_repeats(
+    current: pd.Series | pd.DataFrame, reference_groups: np.ndarray | None, alpha: float
+) -> tuple[int, int, float] | None:
+    """``(repeats, excess, reference share)`` when current repeats itself significantly more
+    than the reference does at the same size, else None.
+
+    Repeats grow with the number of rows (the birthday problem), so the two are compared at
+    the size of the smaller: the reference's expected repeats among as many rows as current
+    has (:func:`expected_repeats`), or, when current is the larger, current's expected
+    repeats among as many rows as the reference has. A reference without repeats allows none.
+    """
+    rows = len(current)
+    repeats = int(current.duplicated().sum())
+    if repeats == 0:
+        return None
+    if reference_groups is None or not len(reference_groups) or np.max(reference_groups) == 1:
+        return repeats, repeats, 0.0  # unknown, or a reference that never repeats itself
+    reference_n = int(np.sum(reference_groups))
+    size = min(rows, reference_n)
+    reference_share = expected_repeats(reference_groups, size) / size
+    if rows <= reference_n:
+        current_share = repeats / rows
+    else:
+        current_groups = _group_sizes(current)
+        current_share = expected_repeats(current_groups, size) / size
+    observed = int(round(current_share * size))
+    if not significant_excess(observed, size, reference_share, alpha=alpha):
+        return None
+    excess = int(round((current_share - reference_share) * rows))
+    return repeats, excess, reference_share
+
+
+def _group_sizes(values: pd.Series | pd.DataFrame) -> np.ndarray:
+    """The sizes of the groups of equal rows (or values)."""
+    if isinstance(values, pd.DataFrame):
+        values = pd.util.hash_pandas_object(values, index=False)
+    return values.value_counts(dropna=False).to_numpy()
+
+
 @register_check("duplicates.rows", label="duplicate rows", scope="table")
 def duplicate_rows(ctx: TableContext) -> Iterable[Problem]:
     if ctx.current.empty or ctx.current.shape[1] < 2:
         return
-    duplicated = ctx.current.duplicated()
-    count = int(duplicated.sum())
-    if count:
-        yield Problem(count, f"{count:,} rows repeat an earlier row in every column")
+    found = _excess_repeats(ctx.current, ctx.reference_row_groups, ctx.alpha)
+    if found is None:
+        return
+    count, excess, reference_share = found
+    beyond = f" ({_percent(reference_share)} in the reference)" if reference_share else ""
+    yield Problem(excess, f"{count:,} rows repeat an earlier row in every column{beyond}")
 
 
 @register_check("duplicates.id", label="duplicate ids", scope="table")
@@ -632,15 +800,18 @@ def duplicate_ids(ctx: TableContext) -> Iterable[Problem]:
     if ctx.id is None or ctx.id not in ctx.current.columns:
         return
     ids = ctx.current[ctx.id].dropna()
+    found = _excess_repeats(ids, ctx.reference_id_groups, ctx.alpha)
+    if found is None:
+        return
+    count, excess, reference_share = found
+    beyond = f" ({_percent(reference_share)} in the reference)" if reference_share else ""
     repeated = ids[ids.duplicated(keep=False)]
-    count = int(ids.duplicated().sum())
-    if count:
-        yield Problem(
-            count,
-            f"{count:,} rows repeat an id of an earlier row",
-            examples(repeated.astype(str).value_counts().index),
-            column=ctx.id,
-        )
+    yield Problem(
+        excess,
+        f"{count:,} rows repeat an id of an earlier row{beyond}",
+        examples(repeated.astype(str).value_counts().index),
+        column=ctx.id,
+    )
 
 
 def _utc(values: pd.Series) -> pd.Series:

@@ -13,43 +13,36 @@ robust bounds (``lower_fence``, ``upper_fence``)
     Tukey's far-out fences ``Q1 − 3·IQR`` and ``Q3 + 3·IQR`` of the finite reference values,
     with ``IQR = Q3 − Q1`` (quartiles exact from rows; from a profile, the KLL sketch's
     quartiles, within its rank error). ``outside_fences`` is the share of reference values
-    outside them (from a profile: from the sketch's CDF), so a heavy-tailed column is judged
-    against its own normal tail.
+    outside them (from a profile: from the sketch's CDF, ``outside_fences_error`` — twice the
+    sketch's rank error, one per fence — saying how far off it may be), so a heavy-tailed
+    column is judged against its own normal tail.
+top share
+    The share of the most common value among the values present (from a profile of a
+    numeric column: the sketch's largest step of its CDF, within its rank error; 1 when the
+    minimum is the maximum).
 categories
     Exact counts per category (rows, or a profile with at most 10,000 categories); None past
     that. ``singletons`` is the number of categories seen exactly once: ``singletons / n`` is
     the Good–Turing estimate of the share of future rows that carry a category never seen,
     which the unseen-category check allows before it speaks.
 shapes
-    The shape of each text value: each run of letters and digits becomes one token — ``w+``
-    when it mixes letters and digits (hex ids), ``9+`` digits (``9`` a single one), ``A+``
-    upper-case, ``Aa+`` capitalised, ``a+`` other letters; other
-    characters stay (``"REQ-00123"`` → ``"A+-9+"``, ``"$12.50"`` → ``"$9+.9+"``,
-    ``"req-3fa9c1"`` → ``"a+-w+"``). Counted per shape.
+    Counts of value shapes (:func:`monitorkit.shapes.value_shape`: ``"REQ-00123"`` →
+    ``"A+-9+"``), from the rows, or from a profile (category counts for categorical columns,
+    the profile's shape counts for text and id columns).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from monitorkit.schema import category_labels, numeric_values
+from monitorkit.shapes import MAX_SHAPES, shape_counts, shapes_of
 
 SHAPE_SAMPLE_ROWS = 200_000  # text values whose shapes are counted (seeded sample beyond)
-MAX_SHAPES = 100  # shapes kept per column, most frequent first
-
-# Each maximal run of letters and digits becomes one token; the order matters (a run of
-# both letters and digits first, so that its parts are not matched on their own).
-_SHAPE_TOKENS = [
-    (r"[A-Za-z0-9]*(?:[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*", "w+"),
-    (r"[0-9]{2,}", "9+"),
-    (r"[0-9]", "9"),
-    (r"[A-Z][a-z]+", "Aa+"),
-    (r"[A-Z]{2,}", "A+"),
-    (r"[a-zA-Z]+", "a+"),
-]
 
 
 @dataclass(frozen=True)
@@ -67,6 +60,7 @@ class ColumnExpectation:
     lower_fence: float | None = None
     upper_fence: float | None = None
     outside_fences: float = 0.0
+    outside_fences_error: float = 0.0  # how far outside_fences may be off (a sketch's error)
     categories: tuple[tuple[str, int], ...] | None = None
     singletons: int = 0
     top_share: float = 0.0
@@ -85,40 +79,6 @@ class ColumnExpectation:
     def values(self) -> int:
         """Non-missing values."""
         return self.rows - self.missing
-
-
-def value_shape(text: str) -> str:
-    """The shape of one text value (module docstring).
-
-    >>> value_shape("$12.50"), value_shape("12,50"), value_shape("2026-01-03")
-    ('$9+.9+', '9+,9+', '9+-9+-9+')
-    >>> value_shape("REQ-00123"), value_shape("req-3fa9c1"), value_shape("Paris")
-    ('A+-9+', 'a+-w+', 'Aa+')
-    """
-    return shapes_of(pd.Series([text], dtype="string")).iloc[0]
-
-
-def shapes_of(values: pd.Series) -> pd.Series:
-    """:func:`value_shape` of every value (vectorised with pyarrow's RE2 regular expressions)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
-    for index, (pattern, _) in enumerate(_SHAPE_TOKENS):
-        array = pc.replace_substring_regex(array, pattern, chr(0xE000 + index))
-    for index, (_, token) in enumerate(_SHAPE_TOKENS):
-        array = pc.replace_substring(array, chr(0xE000 + index), token)
-    return pd.Series(array.to_pylist(), index=values.index, dtype="string")
-
-
-def shape_counts(labels: pd.Series) -> dict[str, int]:
-    """Counts of value shapes of non-missing text values (each distinct value shaped once)."""
-    counts = labels.dropna().value_counts()
-    if counts.empty:
-        return {}
-    shapes = shapes_of(pd.Series(counts.index, dtype="string"))
-    grouped = pd.Series(counts.to_numpy()).groupby(shapes.to_numpy()).sum()
-    return {str(k): int(v) for k, v in grouped.items()}
 
 
 def _top_shapes(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
@@ -175,8 +135,29 @@ def from_frame(frame: pd.DataFrame, column: str, kind: str, role: str) -> Column
     return ColumnExpectation(**base, shapes=_top_shapes(shape_counts(labels)))
 
 
+def _sketch_top_share(summary) -> float:
+    """The share of a numeric column's most common value, from its sketch's largest CDF step
+    (1 when its minimum is its maximum; 0 when unknown, without a sketch)."""
+    if summary.minimum == summary.maximum:
+        return 1.0
+    _, ranks = summary.sketch_steps()
+    if ranks.size == 0:
+        return 0.0
+    return float(np.max(np.diff(ranks, prepend=0.0)))
+
+
 def from_profile(profile, column: str, role: str) -> ColumnExpectation:
     """The expectation of a profiled column (:class:`~monitorkit.profiles.Profile` entry)."""
+    if column in profile.text:  # a text or id column: its formats
+        text = profile.text[column]
+        return ColumnExpectation(
+            column=column,
+            kind=text.kind,
+            role=role,
+            rows=int(text.rows),
+            missing=int(text.missing),
+            shapes=text.shapes,
+        )
     summary = profile[column]
     kind = summary.kind
     base = {
@@ -192,6 +173,7 @@ def from_profile(profile, column: str, role: str) -> ColumnExpectation:
         q1, q3 = (float(q) for q in summary.quantiles(np.array([0.25, 0.75])))
         lower, upper = _fences(q1, q3)
         below, at_or_below_upper = summary.cdf(np.array([np.nextafter(lower, -np.inf), upper]))
+        rank_error = summary.rank_error()
         return ColumnExpectation(
             **base,
             invalid=int(summary.invalid),
@@ -200,6 +182,8 @@ def from_profile(profile, column: str, role: str) -> ColumnExpectation:
             lower_fence=lower,
             upper_fence=upper,
             outside_fences=float(max(0.0, below + (1.0 - at_or_below_upper))),
+            outside_fences_error=2 * rank_error if math.isfinite(rank_error) else 0.0,
+            top_share=_sketch_top_share(summary),
         )
     counts = summary.category_counts()
     exact = getattr(summary, "exact", True)

@@ -7,7 +7,11 @@ volume) and the user's rules (:mod:`monitorkit.quality.rules`). Each problem bec
 :class:`~monitorkit.quality.results.Finding` with the rows it affects, a message, examples and a
 severity: a warning from 1% of the rows, critical from 5% (never from fewer than 5 rows), and
 critical for schema breaks whatever their size. With ``by=`` every check also runs on each
-window of current, and each finding says ``since`` which window it reached a warning.
+window of current (sharing the significance level of its tests between the windows), and
+each finding says ``since`` which window it reached a warning. The volume check judges every
+whole window, even one too small to check (an outage is a window without rows), against the
+reference's quiet windows of the same length (the 5th percentile of their rows), so that
+nights and weekends the reference also had are not alarms.
 
 A report whose current has no column in common with the reference is never ``ok``: its
 ``not_judged`` says why, its severity is critical, and a run of it fails.
@@ -20,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from monitorkit.errors import InputError
@@ -59,7 +64,8 @@ class QualityReport(Report, kind="quality"):
         (``"age between 0 and 120"``), or a path to a TOML file of them.
     by
         Windows of current (``"1D"``, ``"W-MON"``, an integer): findings per window and since
-        when; also the volume check (rows per window against the reference's rate).
+        when; also the volume check (rows per window against the reference's quiet windows
+        of the same length; from a baseline, weekly or longer windows against its mean rate).
     thresholds
         :class:`~monitorkit.quality.results.Thresholds` for every check, or a mapping from a
         check name, a column name, or ``"column:check"`` to a Thresholds or to
@@ -293,7 +299,7 @@ def compute_quality(
                 ),
             )
         reference_columns = tuple(c for c in side.profile.spec.names if c not in ignored)
-        profiled = set(side.profile.columns)
+        profiled = set(side.profile.columns) | set(side.profile.text)
         expected = {
             c.name: from_profile(side.profile, c.name, c.role)
             for c in side.profile.spec.columns
@@ -302,6 +308,7 @@ def compute_quality(
         in_order = None
         reference_rows = side.rows
     user_rules = parse_rules(rules, columns=set(reference_columns) | set(map(str, frame.columns)))
+    _check_threshold_keys(thresholds, set(reference_columns) | set(map(str, frame.columns)))
 
     table = registry.TableContext(
         expected=expected,
@@ -311,6 +318,7 @@ def compute_quality(
         id=resolved.id if resolved is not None else None,
         target=resolved.target if resolved is not None else None,
         reference_in_order=in_order,
+        **_reference_repeats(side.frame, frame, resolved.id if resolved is not None else None),
     )
     findings = _run(table, expected, selected, user_rules, judge, window=None)
     checked = tuple(c for c in expected if c in frame.columns)
@@ -348,6 +356,23 @@ def _declared_role(spec: ColumnSpec, column: str) -> str | None:
 def _rank(finding: Finding) -> tuple:
     rate = finding.rate if math.isfinite(finding.rate) else 0.0
     return (-finding.severity.rank, -rate, finding.column or "", finding.check)
+
+
+def _reference_repeats(
+    reference: pd.DataFrame | None, current: pd.DataFrame, id_column: str | None
+) -> dict[str, Any]:
+    """How the reference repeats its rows (over the columns current shares) and its ids: the
+    sizes of its groups of equal rows and ids (none known from a profile)."""
+    if reference is None:
+        return {}
+    common = [c for c in current.columns if c in reference.columns]
+    repeats: dict[str, Any] = {}
+    if len(common) >= 2:
+        hashes = pd.util.hash_pandas_object(reference[common], index=False)
+        repeats["reference_row_groups"] = hashes.value_counts().to_numpy()
+    if id_column is not None and id_column in reference.columns:
+        repeats["reference_id_groups"] = reference[id_column].dropna().value_counts().to_numpy()
+    return repeats
 
 
 def _in_order(frame: pd.DataFrame, timestamp: str | None) -> bool | None:
@@ -395,11 +420,6 @@ def _threshold_lookup(thresholds: Thresholds | Mapping[str, Any] | None):
 
     table = {str(k): as_thresholds(str(k), v) for k, v in thresholds.items()}
     default = table.get("*", default)
-    known_checks = set(registry.available_checks()) | {"rules"}
-    for key in table:
-        check = key.split(":", 1)[1] if ":" in key else key
-        if ":" in key and check not in known_checks:
-            registry.get_check(check)  # raises with a suggestion
 
     def lookup(check: str, column: str | None) -> Thresholds:
         for key in (f"{column}:{check}", check, column or "", "*"):
@@ -410,6 +430,39 @@ def _threshold_lookup(thresholds: Thresholds | Mapping[str, Any] | None):
     return lookup
 
 
+def _check_threshold_keys(thresholds: Any, columns: Iterable[str]) -> None:
+    """Refuse a ``thresholds=`` key that names no check and no column (a misspelt key would
+    silently change nothing), with the close name."""
+    if not isinstance(thresholds, Mapping):
+        return
+    import difflib
+
+    checks = sorted(set(registry.available_checks()) | {"rules", "volume"})
+    columns = sorted(set(columns))
+
+    def refuse(key: str, name: str, known: list[str], what: str) -> None:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InputError(
+            f"thresholds: {key!r} names no {what}: '{name}'{hint}. Keys are '*', a check "
+            f"({', '.join(checks[:6])}, …), a column ({', '.join(columns[:6])}"
+            f"{', …' if len(columns) > 6 else ''}), or 'column:check'."
+        )
+
+    for key in map(str, thresholds):
+        if key == "*":
+            continue
+        if ":" in key:
+            column, check = key.split(":", 1)
+            if column not in columns:
+                refuse(key, column, columns, "column")
+            if check not in checks:
+                refuse(key, check, checks, "check")
+        elif key not in checks and key not in columns:
+            close_check = difflib.get_close_matches(key, checks, n=1)
+            refuse(key, key, checks if close_check else columns, "check or column")
+
+
 def _run(
     table: registry.TableContext,
     expected: Mapping[str, ColumnExpectation],
@@ -418,6 +471,7 @@ def _run(
     judge,
     *,
     window: str | None,
+    comparisons: int = 1,
 ) -> list[Finding]:
     frame = table.current
     rows = len(frame)
@@ -452,7 +506,11 @@ def _run(
             if column not in frame.columns or expectation.kind not in check.kinds:
                 continue
             context = registry.ColumnContext(
-                column=column, expected=expectation, values=frame[column], rows=rows
+                column=column,
+                expected=expectation,
+                values=frame[column],
+                rows=rows,
+                comparisons=comparisons,
             )
             for problem in check.func(context):
                 add(check.name, column, problem)
@@ -480,61 +538,107 @@ def _windows(
     from monitorkit.windows import assign_windows
 
     cut = assign_windows(frame, by, table.timestamp)
-    per_day = _reference_rows_per_day(side, table.timestamp)
+    expected_rows = _expected_window_rows(side, table.timestamp, cut.windows)
     results = []
     first_warning: dict[tuple[str | None, str], str] = {}
     positions = cut.row_positions()
+    # Each check runs once per tested window: they share its significance level (Bonferroni).
+    comparisons = max(len(cut.tested), 1)
     for index, window in enumerate(cut.windows):
-        if window.too_few_rows:
-            results.append(
-                QualityWindow(window=window.label, rows=window.rows, skipped=window.skipped)
+        # A window with too few rows is not checked, but its volume is judged: an outage is
+        # exactly a window without rows.
+        found = _volume(window, expected_rows, cut.windows)
+        if not window.too_few_rows:
+            window_table = replace(
+                table, current=frame.iloc[positions[index]], comparisons=comparisons
             )
-            continue
-        rows = frame.iloc[positions[index]]
-        window_table = replace(table, current=rows)
-        found = [
-            f
-            for f in _run(window_table, expected, selected, user_rules, judge, window=window.label)
-            if f.severity > Severity.OK
-        ]
-        found += _volume(window, per_day, cut.windows)
+            found = [
+                f
+                for f in _run(
+                    window_table,
+                    expected,
+                    selected,
+                    user_rules,
+                    judge,
+                    window=window.label,
+                    comparisons=comparisons,
+                )
+                if f.severity > Severity.OK
+            ] + found
         for f in found:
             first_warning.setdefault((f.column, f.check), window.label)
-        results.append(QualityWindow(window=window.label, rows=window.rows, findings=tuple(found)))
+        results.append(
+            QualityWindow(
+                window=window.label, rows=window.rows, findings=tuple(found), skipped=window.skipped
+            )
+        )
     findings = [replace(f, since=first_warning.get((f.column, f.check))) for f in findings]
     volume = [f for w in results for f in w.findings if f.check == "volume"]
     if volume:
-        worst = max(volume, key=lambda f: (f.severity.rank, -f.rate))
+        worst = max(volume, key=lambda f: (f.severity.rank, f.rate))
         findings.append(replace(worst, window=None, since=volume[0].window))
     return tuple(results), findings
 
 
-def _reference_rows_per_day(side, timestamp: str | None) -> float | None:
-    """The reference's rows per day over its timestamp span, when it is known."""
-    if side.frame is not None and timestamp is not None and timestamp in side.frame.columns:
+def _expected_window_rows(side, timestamp: str | None, windows) -> Any:
+    """A function giving the fewest rows a window of current may normally hold, or None.
+
+    Traffic has daily and weekly rhythms, so a window is compared with the reference's quiet
+    windows, not its mean: with reference rows, the reference is cut into windows of the
+    same length (counted from the Unix epoch) and the 5th percentile of its whole windows'
+    rows per day, times the window's length, is what a window may normally fall to. From a
+    baseline only the mean rate is known, and only windows of at least a week (which hold a
+    whole weekly rhythm) are judged against it.
+    """
+    lengths = [w.end - w.start for w in windows if w.start is not None]
+    if timestamp is None or not lengths:
+        return None
+    if side.frame is not None and timestamp in side.frame.columns:
         from monitorkit.windows import utc_times
 
         times = utc_times(side.frame[timestamp]).dropna()
-        span = (times.max() - times.min()).total_seconds() if len(times) > 1 else 0.0
-        return len(times) / span * 86_400 if span > 0 else None
-    if side.baseline is not None:
-        rate = (side.baseline.latency or {}).get("throughput_rows_per_s")
-        return float(rate) * 86_400 if rate else None
-    return None
+        if len(times) < 2:
+            return None
+        width = pd.Series(lengths).median()
+        codes = ((times - pd.Timestamp("1970-01-01")) // width).to_numpy(dtype=np.int64)
+        codes = codes - codes.min()
+        whole = int(codes.max()) - 1  # the windows between the first and the last
+        if whole > 0:
+            # Counted sparsely: a long reference cut fine may have many empty windows.
+            _, counts = np.unique(codes[(codes > 0) & (codes <= whole)], return_counts=True)
+            empty = whole - counts.size
+            if empty >= 0.05 * whole:
+                return None  # a window without rows is usual in the reference
+            counts = np.concatenate([np.zeros(empty), counts])
+            quiet = float(np.quantile(counts, 0.05)) / (width.total_seconds() / 86_400)
+            return lambda window: quiet * _days(window)
+        span = (times.max() - times.min()).total_seconds() / 86_400
+        per_day = len(times) / span if span > 0 else None
+    elif side.profile is not None and side.profile.time is not None:
+        per_day = side.profile.time.rows_per_day  # the span the baseline's timestamps cover
+    else:
+        per_day = None
+    if per_day is None:
+        return None
+    return lambda window: per_day * _days(window) if _days(window) >= 7 else None
 
 
-def _volume(window, per_day: float | None, all_windows: Iterable) -> list[Finding]:
-    """A window with far fewer rows than the reference's rate gives for its length.
+def _days(window) -> float:
+    return (window.end - window.start).total_seconds() / 86_400
+
+
+def _volume(window, expected_rows, all_windows: Iterable) -> list[Finding]:
+    """A window with far fewer rows than the reference's quiet windows (or, from a baseline,
+    its rate) give for its length (:func:`_expected_window_rows`).
 
     Only whole windows inside current's span are judged (the first and last are usually
     partial): below half the expected rows warns, below a fifth is critical.
     """
     all_windows = list(all_windows)
-    if per_day is None or window.start is None or window in (all_windows[0], all_windows[-1]):
+    if expected_rows is None or window.start is None or window in (all_windows[0], all_windows[-1]):
         return []
-    days = (window.end - window.start).total_seconds() / 86_400
-    expected = per_day * days
-    if expected < 30:
+    expected = expected_rows(window)
+    if expected is None or expected < 30:
         return []
     share = window.rows / expected
     if share >= VOLUME_WARNING:
@@ -548,7 +652,7 @@ def _volume(window, per_day: float | None, all_windows: Iterable) -> list[Findin
             count=int(round(expected - window.rows)),
             rate=float(1 - share),
             message=f"{window.rows:,} rows in window {window.label}, {share:.0%} of the "
-            f"{expected:,.0f} the reference's rate gives",
+            f"{expected:,.0f} the reference's quiet windows give",
             window=window.label,
         )
     ]
