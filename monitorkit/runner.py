@@ -287,8 +287,8 @@ def publish_summary(
     """Publish a template's verdict so that the runner records it (call it once, early).
 
     In a kernel it displays the verdict (the page's one banner, the severity in words) and
-    attaches the machine-readable payload under the MIME type :data:`SUMMARY_MIMETYPE`, which
-    the runner reads back from the executed notebook.
+    attaches the machine-readable payload (:func:`summary_payload`) under the MIME type
+    :data:`SUMMARY_MIMETYPE`, which the runner reads back from the executed notebook.
 
     Parameters
     ----------
@@ -305,6 +305,37 @@ def publish_summary(
     figures
         More key figures (numbers or short strings) for ``summary.json``, ``index.jsonl`` and
         ``monitorkit history``.
+    """
+    from monitorkit.severity import Severity
+
+    payload = summary_payload(*reports, severity=severity, verdict=verdict, figures=figures)
+    from IPython.display import display
+
+    from monitorkit.display.html import banner, fragment
+
+    severity = Severity.of(payload["severity"])
+    display(
+        {
+            SUMMARY_MIMETYPE: payload,
+            "text/html": fragment(banner(severity, "Verdict", payload["verdict"])),
+            "text/plain": f"{severity.upper()}: {payload['verdict']}",
+        },
+        raw=True,
+    )
+
+
+def summary_payload(
+    *reports: Any,
+    severity: str | None = None,
+    verdict: str | None = None,
+    figures: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The machine-readable verdict :func:`publish_summary` attaches (no display, no kernel).
+
+    ``{"severity": "ok" | "warning" | "critical", "verdict": str, "figures": {name: value},
+    "not_judged": ["<report title>: <why>", …]}``; the arguments are those of
+    :func:`publish_summary`, which also accepts them positionally as
+    ``publish_summary("warning", "verdict", {figures})``.
     """
     from monitorkit.severity import Severity
 
@@ -329,24 +360,12 @@ def publish_summary(
             raise InputError("publish_summary needs reports or a verdict.")
         leading = [r for r in reports if r.severity == severity] or list(reports)
         verdict = "; ".join(r.verdict for r in leading)
-    payload = {
+    return {
         "severity": severity.value,
         "verdict": str(verdict),
         "figures": json.loads(json.dumps(published_figures, default=str)),
         "not_judged": not_judged,
     }
-    from IPython.display import display
-
-    from monitorkit.display.html import banner, fragment
-
-    display(
-        {
-            SUMMARY_MIMETYPE: payload,
-            "text/html": fragment(banner(severity, "Verdict", payload["verdict"])),
-            "text/plain": f"{severity.upper()}: {verdict}",
-        },
-        raw=True,
-    )
 
 
 def _published_summary(notebook: Any) -> dict[str, Any] | None:
@@ -454,9 +473,7 @@ def run_template(
     started = dt.datetime.now(dt.timezone.utc)
     secrets_given = {name: str(v) for name, v in values.items() if declared[name].is_secret and v}
     plain = {name: v for name, v in values.items() if not declared[name].is_secret}
-    redacted = {
-        name: (REDACTED if declared[name].is_secret and v else v) for name, v in values.items()
-    }
+    redacted = redact_parameters(declared, values)
 
     error: dict[str, Any] | None = None
     notebook = None
@@ -484,67 +501,149 @@ def run_template(
 
     finished = dt.datetime.now(dt.timezone.utc)
     published = _published_summary(notebook) if notebook is not None and not error else None
-    if not error and published and published.get("not_judged"):
-        # A report that could compare nothing is never healthy: the run fails, saying why.
-        error = {"type": "NothingToJudge", "message": "; ".join(published["not_judged"])}
-        logger.error("run failed: %s", error["message"])
-    if error:
-        status, severity = "failed", None
-    else:
-        status = "succeeded"
-        severity = published["severity"] if published else None
-        if published is None:
-            logger.warning("template %s published no summary (publish_summary)", template_path)
-    exit_code = EXIT_CODES["failed"] if error else EXIT_CODES.get(severity or "ok", 0)
-    summary = {
-        "schema_version": SUMMARY_SCHEMA_VERSION,
-        "run_id": folder.name,
-        "model": model,
-        "status": status,
-        "severity": severity,
-        "exit_code": exit_code,
-        "verdict": (published or {}).get("verdict") if not error else None,
-        "figures": (published or {}).get("figures", {}) if not error else {},
-        "error": error,
-        "started_at": started.isoformat(),
-        "finished_at": finished.isoformat(),
-        "duration_s": round((finished - started).total_seconds(), 3),
-        "template": {"path": str(template_path), "sha256": _sha256(template_path)},
-        "parameters": redacted,
-        "inputs": fingerprint_inputs(plain),
-        "environment": {
+    outcome = run_outcome(published, error)
+    if outcome.error is not None and error is None:
+        logger.error("run failed: %s", outcome.error["message"])
+    if outcome.error is None and published is None:
+        logger.warning("template %s published no summary (publish_summary)", template_path)
+    summary = build_summary(
+        run_id=folder.name,
+        model=model,
+        outcome=outcome,
+        published=published,
+        started=started,
+        finished=finished,
+        template={"path": str(template_path), "sha256": _sha256(template_path)},
+        parameters=redacted,
+        inputs=fingerprint_inputs(plain),
+        environment={
             "monitorkit": __version__,
             "python": platform.python_version(),
             "platform": platform.platform(),
             "working_directory": os.getcwd(),
         },
-        "git": git_state(Path.cwd()),
-        "files": sorted(
+        git=git_state(Path.cwd()),
+        files=sorted(
             {p.name for p in folder.iterdir() if not p.name.startswith(".")} | {store.SUMMARY_NAME}
         ),
-    }
+    )
     store.write_json_atomic(folder / store.SUMMARY_NAME, summary)
     _log_ending(folder / store.LOG_NAME, summary, secrets_given.values())
-    store.append_index(
-        folder.parent,
-        {
-            "run_id": folder.name,
-            "folder": folder.name,
-            "started_at": summary["started_at"],
-            "duration_s": summary["duration_s"],
-            "status": status,
-            "severity": severity,
-            "exit_code": exit_code,
-            "verdict": summary["verdict"],
-            "figures": summary["figures"],
-            "inputs": {name: Path(f["path"]).name for name, f in summary["inputs"].items()},
-            "error": f"{error['type']}: {error['message']}" if error else None,
-            "parameters": redacted,
-        },
-    )
+    store.append_index(folder.parent, index_record(summary))
     return RunResult(
-        folder=folder, status=status, severity=severity, exit_code=exit_code, summary=summary
+        folder=folder,
+        status=outcome.status,
+        severity=outcome.severity,
+        exit_code=outcome.exit_code,
+        summary=summary,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Bookkeeping after a run: pure functions of what the run left (no kernel, no files)
+# --------------------------------------------------------------------------------------------
+
+
+def redact_parameters(
+    declared: Mapping[str, TemplateParameter], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``values`` as recorded in ``summary.json``, ``index.jsonl`` and ``run.log``: each secret
+    parameter (:func:`is_secret_name`) that was given a value shows as ``"***"``."""
+    return {name: (REDACTED if declared[name].is_secret and v else v) for name, v in values.items()}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended: ``status`` ``"succeeded"`` or ``"failed"``, the published
+    ``severity`` (None when failed or nothing was published), the ``exit_code``
+    (:data:`EXIT_CODES`) and the ``error`` that made it fail (None when it succeeded)."""
+
+    status: str
+    severity: str | None
+    exit_code: int
+    error: dict[str, Any] | None
+
+
+def run_outcome(published: Mapping[str, Any] | None, error: Mapping[str, Any] | None) -> RunOutcome:
+    """Decide how a run ended from what its notebook published and the error it raised.
+
+    ``published`` is the :func:`summary_payload` read back from the executed notebook (None
+    when none was published), ``error`` describes an exception of the run (None when every
+    cell ran). A run whose error is set, or whose payload lists reports that could judge
+    nothing (``not_judged``, error type ``NothingToJudge``), failed: exit code 1. Otherwise
+    the published severity decides: ``ok`` 0, ``warning`` 3, ``critical`` 4; a run that
+    published nothing succeeds with severity None and exit code 0.
+    """
+    if not error and published and published.get("not_judged"):
+        # A report that could compare nothing is never healthy: the run fails, saying why.
+        error = {"type": "NothingToJudge", "message": "; ".join(published["not_judged"])}
+    if error:
+        return RunOutcome("failed", None, EXIT_CODES["failed"], dict(error))
+    severity = published["severity"] if published else None
+    return RunOutcome("succeeded", severity, EXIT_CODES.get(severity or "ok", 0), None)
+
+
+def build_summary(
+    *,
+    run_id: str,
+    model: str,
+    outcome: RunOutcome,
+    published: Mapping[str, Any] | None,
+    started: dt.datetime,
+    finished: dt.datetime,
+    template: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+    inputs: Mapping[str, Mapping[str, Any]],
+    environment: Mapping[str, Any],
+    git: Any,
+    files: list[str],
+) -> dict[str, Any]:
+    """The content of a run's ``summary.json``.
+
+    ``parameters`` must already be redacted (:func:`redact_parameters`). The verdict and
+    figures are the published ones when the run succeeded, None and ``{}`` when it failed.
+    """
+    failed = outcome.error is not None
+    return {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "run_id": run_id,
+        "model": model,
+        "status": outcome.status,
+        "severity": outcome.severity,
+        "exit_code": outcome.exit_code,
+        "verdict": (published or {}).get("verdict") if not failed else None,
+        "figures": (published or {}).get("figures", {}) if not failed else {},
+        "error": outcome.error,
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "duration_s": round((finished - started).total_seconds(), 3),
+        "template": dict(template),
+        "parameters": parameters,
+        "inputs": dict(inputs),
+        "environment": dict(environment),
+        "git": git,
+        "files": files,
+    }
+
+
+def index_record(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's line in ``index.jsonl``, from its summary: the figures ``monitorkit history``
+    lists, the input file names (not their paths), the error as ``"Type: message"``."""
+    error = summary["error"]
+    return {
+        "run_id": summary["run_id"],
+        "folder": summary["run_id"],
+        "started_at": summary["started_at"],
+        "duration_s": summary["duration_s"],
+        "status": summary["status"],
+        "severity": summary["severity"],
+        "exit_code": summary["exit_code"],
+        "verdict": summary["verdict"],
+        "figures": summary["figures"],
+        "inputs": {name: Path(f["path"]).name for name, f in summary["inputs"].items()},
+        "error": f"{error['type']}: {error['message']}" if error else None,
+        "parameters": summary["parameters"],
+    }
 
 
 def _name_from_path(path: str) -> str:

@@ -4,7 +4,10 @@ Nothing here ever overwrites a file. A run folder is created with an exclusive `
 name that carries the UTC second and 32 random bits, so two runs started in the same second get
 two folders. Files are written to a temporary name in the same folder and renamed into place
 (atomic on POSIX), and refuse to replace an existing file. ``index.jsonl`` gets one JSON line per
-run, appended under an exclusive lock so that concurrent runs never interleave lines.
+run, appended under an exclusive lock so that concurrent runs never interleave lines. A writer
+killed in the middle of an append (SIGKILL, out of memory) can leave part of a line at the end
+of the file: readers skip that unfinished last line, and the next append cuts it off first, so
+the index always reads as the runs whose lines were completely written.
 """
 
 from __future__ import annotations
@@ -72,11 +75,14 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, replace: bool = 
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     mode = "wb" if isinstance(data, bytes) else "w"
-    with open(temporary, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
     try:
+        # Inside the try: a failed write (disk full) leaves no temporary file behind either.
+        with open(
+            temporary, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})
+        ) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         if replace:
             os.replace(temporary, path)
         else:
@@ -101,47 +107,86 @@ def write_json_atomic(path: str | os.PathLike, value: Any, *, replace: bool = Fa
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[Any]:
-    with open(path, "a", encoding="utf-8") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+def _locked(path: Path, mode: str, lock: int) -> Iterator[Any]:
+    with open(path, mode) as f:
+        fcntl.flock(f.fileno(), lock)
         try:
             yield f
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
+def _finish_last_line(fd: int) -> bytes:
+    """Make the file end with a complete line; returns what the next line must start with.
+
+    A last line without its newline is either a record written whole but for the newline (kept:
+    returns ``b"\\n"``) or the start of one whose writer was killed (cut off).
+    """
+    end = os.fstat(fd).st_size
+    if end == 0 or os.pread(fd, 1, end - 1) == b"\n":
+        return b""
+    start = end
+    while start > 0:  # back to the last newline, a block at a time
+        block_end, start = start, max(0, start - (1 << 16))
+        newline = os.pread(fd, block_end - start, start).rfind(b"\n")
+        if newline >= 0:
+            start += newline + 1
+            break
+    if _json_line(os.pread(fd, end - start, start)) is not None:
+        return b"\n"
+    os.ftruncate(fd, start)
+    return b""
+
+
+def _json_line(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def append_index(model_dir: str | os.PathLike, record: dict[str, Any]) -> Path:
-    """Append ``record`` as one JSON line to ``model_dir/index.jsonl`` (locked, fsynced)."""
+    """Append ``record`` as one JSON line to ``model_dir/index.jsonl`` (locked, fsynced).
+
+    The end of a line left unfinished by a writer that was killed is cut off first.
+    """
     path = Path(model_dir) / INDEX_NAME
-    line = json.dumps(record, default=str, separators=(",", ":")) + "\n"
-    with _locked(path) as f:
-        f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
+    line = (json.dumps(record, default=str, separators=(",", ":")) + "\n").encode("utf-8")
+    with _locked(path, "a+b", fcntl.LOCK_EX) as f:
+        fd = f.fileno()
+        remaining = memoryview(_finish_last_line(fd) + line)
+        while remaining:
+            remaining = remaining[os.write(fd, remaining) :]
+        os.fsync(fd)
     return path
 
 
 def read_index(model_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """The runs recorded in ``model_dir/index.jsonl``, oldest first.
 
-    A line that is not valid JSON (e.g. a disk-full truncation) raises :class:`ReportFormatError`
-    naming the line.
+    A last line without its newline that is not valid JSON is the start of a line whose writer
+    was killed mid-append: it is not a run, and is skipped. Any other line that is not valid
+    JSON (e.g. edited by hand) raises :class:`ReportFormatError` naming the line.
     """
     path = Path(model_dir) / INDEX_NAME
     if not path.exists():
         return []
+    with _locked(path, "rb", fcntl.LOCK_SH) as f:  # never half of a line being appended
+        lines = f.read().split(b"\n")
+    if lines and _json_line(lines[-1]) is None:
+        lines.pop()  # empty (the file ends with a newline), or an unfinished line
     records = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ReportFormatError(
-                    f"{path}: line {number} is not valid JSON ({exc.msg}); remove or repair that "
-                    "line — the run folders themselves are unaffected."
-                ) from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else exc.reason
+            raise ReportFormatError(
+                f"{path}: line {number} is not valid JSON ({reason}); remove or repair that "
+                "line — the run folders themselves are unaffected."
+            ) from exc
     return records
 
 
