@@ -135,6 +135,31 @@ def _parser() -> argparse.ArgumentParser:
     for role in ("target", "prediction", "timestamp", "id"):
         drift.add_argument(f"--{role}", help=f"the {role} column (inferred when not given)")
     drift.set_defaults(handler=_drift)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check every row of DATA against a baseline and rules; list the offending rows",
+        description="Check each row of DATA (any file read_frame reads) against BASELINE (a "
+        "baseline JSON written by `monitorkit baseline`) and the rules: required columns, "
+        "missing values, text in numeric columns, infinities, values outside the training "
+        "range, unseen categories, broken rules. Prints counts per column and check and the "
+        "first offending rows. Exits 0 when nothing is wrong, 3 when problems are found, "
+        "1 on failure, 2 on bad usage.",
+    )
+    validate.add_argument("baseline", help="baseline .json written by `monitorkit baseline`")
+    validate.add_argument("data", help="the rows to check (parquet, CSV, JSON lines, folder, glob)")
+    validate.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="RULES",
+        help="a TOML file of [[rule]] tables, or one rule ('age between 0 and 120'); repeatable",
+    )
+    validate.add_argument("--json", action="store_true", help="print the result as JSON")
+    validate.add_argument(
+        "--limit", type=int, default=10, help="show the findings of the first N offending rows"
+    )
+    validate.set_defaults(handler=_validate)
     return parser
 
 
@@ -255,6 +280,97 @@ def _drift(args: argparse.Namespace) -> int:
         print(f"monitorkit: error: {report.not_judged}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_CODES[report.severity]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import json
+
+    from monitorkit.baseline import Baseline
+    from monitorkit.quality.rules import parse_rules
+    from monitorkit.quality.validator import summarize
+    from monitorkit.schema import read_frame
+
+    if args.limit < 0:
+        raise ParameterError(f"--limit must be 0 or more; got {args.limit}.")
+    baseline = Baseline.load(args.baseline)
+    rules = [rule for item in args.rules for rule in parse_rules(item)]
+    validator = baseline.validator(rules)
+    frame = read_frame(args.data, name="data")
+    findings = validator.validate(frame)
+    summary = summarize(findings, rows=len(frame))
+    offending = findings["row"].dropna().unique()
+    # The findings of the first --limit offending rows, and those about the whole batch.
+    shown = findings[findings["row"].isna() | findings["row"].isin(offending[: args.limit])]
+    if args.json:
+        result = {
+            "baseline": args.baseline,
+            "data": args.data,
+            "rows": len(frame),
+            "columns_checked": len(validator.columns),
+            "findings": len(findings),
+            "offending_rows": len(offending),
+            "summary": _records(summary),
+            "first": _records(shown),
+        }
+        print(json.dumps(result, indent=2))
+    else:
+        print(_validation_text(len(frame), validator, findings, summary, offending, shown))
+    return 3 if len(findings) else 0
+
+
+def _records(frame) -> list[dict]:
+    """Rows of a small frame as JSON-ready dicts (missing values as None, numbers as int)."""
+    return [
+        {key: _plain(value) for key, value in row.items()}
+        for row in frame.astype(object).to_dict(orient="records")
+    ]
+
+
+def _plain(value):
+    if value is None or type(value).__name__ == "NAType" or value != value:
+        return None
+    return int(value) if hasattr(value, "__index__") else value
+
+
+def _validation_text(rows: int, validator, findings, summary, offending, shown) -> str:
+    columns = len(validator.columns)
+    if findings.empty:
+        return f"OK: no problems in {rows:,} rows ({columns} columns checked against the baseline)"
+    lines = [
+        f"PROBLEMS: {len(findings):,} findings in {summary['column'].nunique()} columns; "
+        f"{len(offending):,} of {rows:,} rows offend ({columns} columns checked against the "
+        "baseline)",
+        "",
+        _table(summary, ["column", "check", "rows", "message"]),
+    ]
+    if len(shown):
+        shown_rows = shown["row"].nunique()
+        what = f"the first {shown_rows} offending rows" if shown_rows else "the whole batch"
+        lines += ["", f"findings of {what}:", ""]
+        lines.append(_table(shown, ["row", "column", "check", "value", "message"]))
+    return "\n".join(lines)
+
+
+def _table(frame, columns: list[str]) -> str:
+    """A plain text table: numbers right-aligned, missing as '-', cells cut to 60 characters."""
+
+    def cell(value) -> str:
+        value = _plain(value)
+        if value is None:
+            return "-"
+        text = f"{value:,}" if isinstance(value, int) else str(value)
+        return text if len(text) <= 60 else text[:59] + "…"
+
+    body = [[cell(v) for v in row] for row in frame[columns].astype(object).itertuples(False)]
+    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(columns)]
+    right = [c in ("row", "rows") for c in columns]
+
+    def line(cells) -> str:
+        return "  ".join(
+            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)
+        ).rstrip()
+
+    return "\n".join([line(columns)] + [line(r) for r in body])
 
 
 def _history(args: argparse.Namespace) -> int:

@@ -178,9 +178,6 @@ class Validator:
         self.checks: tuple[str, ...] = _checked_names(checks)
         self.required: tuple[str, ...] = _required(required, spec)
         self.rules: tuple[Any, ...] = tuple(parse_rules(rules, columns=names))
-        for rule in self.rules:
-            if rule.column not in names:  # parse_rules checks only when it knows columns
-                raise InputError(f"rule `{rule.describe()}`: no column '{rule.column}'.")
 
         enabled = set(self.checks)
         plans = []
@@ -240,8 +237,9 @@ class Validator:
         """A function checking ``plan``'s field of one record (plain floats, sets, regexes)."""
         name, messages, required = plan.name, plan.messages, plan.required
         never_missing = plan.never_missing
-        rule_tests = tuple((_rule_test(rule), messages[f"rule:{i}"]) for i, rule in
-                           enumerate(plan.rules))  # fmt: skip
+        rule_tests = tuple(
+            (_rule_test(rule), messages[f"rule:{index}"]) for index, rule in enumerate(plan.rules)
+        )
 
         def absent_or_missing(value: Any, found: list) -> bool:
             if value is _ABSENT:
@@ -403,14 +401,13 @@ class Validator:
         for plan in self._columns:
             if plan.name not in frame.columns:
                 if plan.required:
-                    yield plan, "schema.missing_column", np.array([-1]), plan.messages["absent"], (
-                        False
-                    )
+                    absent = np.array([-1])
+                    yield plan, "schema.missing_column", absent, plan.messages["absent"], False
                 continue
             values = frame[plan.name]
-            missing = values.isna().to_numpy(dtype=bool)
             found: list[tuple[str, np.ndarray, str, bool]] = []
             if plan.never_missing:
+                missing = values.isna().to_numpy(dtype=bool)
                 found.append(("completeness.missing", missing, plan.messages["missing"], False))
             if plan.kind == "numeric":
                 numbers, unparseable = _numbers(values)
@@ -471,21 +468,31 @@ class Validator:
 
 
 def summary_frame(found: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Rows of ``column, check, rows, message`` as a frame, most rows first."""
-    summary = pd.DataFrame(list(found), columns=list(SUMMARY_COLUMNS))
+    """Rows of ``column, check, rows, message`` as a frame: most rows first, then by column,
+    check (in the order of :data:`VALIDATOR_CHECKS`) and message."""
+    order = {name: i for i, name in enumerate(VALIDATOR_CHECKS)}
+    found = sorted(
+        found, key=lambda f: (-f["rows"], f["column"], order.get(f["check"], 99), f["message"])
+    )
+    summary = pd.DataFrame(found, columns=list(SUMMARY_COLUMNS))
     summary["rows"] = summary["rows"].astype("int64")
-    return summary.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+    return summary
 
 
-def summarize(findings: pd.DataFrame) -> pd.DataFrame:
-    """The :meth:`Validator.summary` of a :meth:`Validator.validate` result (counted from
-    its rows; a required column that is absent counts as one row)."""
+def summarize(findings: pd.DataFrame, rows: int | None = None) -> pd.DataFrame:
+    """The :meth:`Validator.summary` of a :meth:`Validator.validate` result, counted from its
+    rows; a required column that is absent counts ``rows`` (the rows validated; 1 if None)."""
     if findings.empty:
         return summary_frame([])
     counts = findings.groupby(["column", "check", "message"], sort=False).size()
     return summary_frame(
-        {"column": column, "check": check, "rows": int(rows), "message": message}
-        for (column, check, message), rows in counts.items()
+        {
+            "column": column,
+            "check": check,
+            "rows": rows if check == "schema.missing_column" and rows is not None else int(n),
+            "message": message,
+        }
+        for (column, check, message), n in counts.items()
     )
 
 
@@ -503,11 +510,11 @@ def _empty_findings() -> pd.DataFrame:
 
 def _texts(values: pd.Series, positions: np.ndarray) -> np.ndarray:
     """``str`` of the values at ``positions``, cut to EXAMPLE_CHARS (as :func:`_text`)."""
-    texts = values.iloc[positions].astype(str).astype(object).to_numpy()
-    long = np.fromiter((len(t) > EXAMPLE_CHARS for t in texts), bool, len(texts))
+    texts = values.iloc[positions].astype(str)
+    long = texts.str.len() > EXAMPLE_CHARS
     if long.any():
-        texts[long] = [t[: EXAMPLE_CHARS - 1] + "…" for t in texts[long]]
-    return texts
+        texts = texts.where(~long, texts.str.slice(0, EXAMPLE_CHARS - 1) + "…")
+    return texts.to_numpy(dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
