@@ -693,6 +693,11 @@ def became_constant(ctx: ColumnContext) -> Iterable[Problem]:
         values = ctx.values.dropna()
     if len(values) < 30 or expected.top_share > 0.9 or expected.values == 0:
         return
+    if expected.kind == "numeric":
+        # A value in 99% of the rows is the median: count it alone before counting them all.
+        median = float(np.median(finite))
+        if (finite == median).mean() < 0.99:
+            return
     counts = (values if expected.kind == "numeric" else values.astype(str)).value_counts()
     top_share = counts.iloc[0] / len(values)
     # No value had more than top_share of the reference: is one value's share in current
@@ -756,7 +761,15 @@ def _excess_repeats(
     repeats among as many rows as the reference has. A reference without repeats allows none.
     """
     rows = len(current)
-    repeats = int(current.duplicated().sum())
+    if isinstance(current, pd.DataFrame):
+        # Rows hashed first (64-bit): only rows whose hashes repeat can be repeats.
+        hashes = pd.util.hash_pandas_object(current, index=False)
+        candidates = hashes.duplicated(keep=False).to_numpy()
+        if not candidates.any():
+            return None
+        repeats = int(current[candidates].duplicated().sum())
+    else:
+        repeats = int(current.duplicated().sum())
     if repeats == 0:
         return None
     if reference_groups is None or not len(reference_groups) or np.max(reference_groups) == 1:

@@ -11,7 +11,8 @@ text                   TOML keys                  broken by
 ``amount >= 0``        ``">=" = 0`` (also ``>``,  numbers failing the comparison, and text that
                        ``<=``, ``<``, ``==``,     is not a number
                        ``!=``)
-``country in [FR, DE]``  ``in = ["FR", "DE"]``    values not in the list (compared as text)
+``country in [FR, DE]``  ``in = ["FR", "DE"]``    values not in the list (compared as text, and
+                                                  as numbers: ``1.0`` is in ``[1]``)
 ``email matches "^[^@]+@[^@]+$"``  ``matches = "…"``  values the regular expression does not match
                                                   from their start (:func:`re.match`)
 ``id not null``        ``not_null = true``        missing values
@@ -134,6 +135,9 @@ class Rule:
             text = values.astype("string")
             if self.condition == "in":
                 ok = text.isin([str(v) for v in self.value])
+                numbers = allowed_numbers(self.value)
+                if numbers:  # 1.0 is in [1]: numbers compare as numbers too
+                    ok = ok | pd.to_numeric(values, errors="coerce").isin(numbers)
             else:
                 ok = text.str.match(self.value).fillna(False).astype(bool)
             return present & ~ok
@@ -156,6 +160,19 @@ class Rule:
             examples(values[broken].astype(str)),
             severity=self.severity,
         )
+
+
+def allowed_numbers(items: Iterable[Any]) -> frozenset[float]:
+    """The items of an ``in`` list that are numbers (or text of numbers), as floats."""
+    numbers = set()
+    for item in items:
+        try:
+            number = float(item)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            numbers.add(number)
+    return frozenset(numbers)
 
 
 def _is_number(value: Any) -> bool:

@@ -65,6 +65,7 @@ import pandas as pd
 
 from monitorkit.errors import InputError
 from monitorkit.quality.results import EXAMPLE_CHARS
+from monitorkit.quality.rules import allowed_numbers
 
 #: The checks a :class:`Validator` runs, in the order its findings are sorted, with labels.
 VALIDATOR_CHECKS: dict[str, str] = {
@@ -668,7 +669,14 @@ def _rule_test(rule: Any) -> Callable[[Any, bool], bool]:
         return lambda value, missing: False  # one request repeats nothing
     if condition == "in":
         allowed = frozenset(str(v) for v in target)
-        return lambda value, missing: not missing and _label(value) not in allowed
+        numbers = allowed_numbers(target)
+
+        def outside(value: Any, missing: bool) -> bool:
+            if missing or _label(value) in allowed:
+                return False
+            return not numbers or _number(value) not in numbers
+
+        return outside
     if condition == "matches":
         pattern = re.compile(target)
         return lambda value, missing: not missing and pattern.match(_label(value)) is None

@@ -98,11 +98,6 @@ def test_in_compares_as_text():
     assert broken(report) == {"code": (10, Severity.CRITICAL)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: `in` compares text, and a number column with missing values is float "
-    "('1.0' is not '1'); the Validator mirrors Rule.broken, so both must change together",
-)
 def test_a_float_column_of_whole_numbers_is_in_a_list_of_whole_numbers():
     reference = pd.DataFrame({"code": [1.0, 2.0, np.nan, 1.0] * 10, "x": range(40)})
     report = mk.QualityReport(reference, reference, rules=["code in [1, 2]"])
