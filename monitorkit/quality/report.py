@@ -20,7 +20,9 @@ A report whose current has no column in common with the reference is never ``ok`
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -278,11 +280,15 @@ def compute_quality(
     if side.frame is not None:
         resolved = resolve_spec(spec, side.frame, frame if len(frame.columns) else None)
         reference_columns = tuple(str(c) for c in side.frame.columns if c not in ignored)
-        expected = {
-            c.name: from_frame(side.frame, c.name, c.kind, c.role)
-            for c in resolved.columns
-            if c.name in side.frame.columns and c.role != "timestamp"
-        }
+        described = [
+            c for c in resolved.columns if c.name in side.frame.columns and c.role != "timestamp"
+        ]
+        expected = dict(
+            zip(
+                (c.name for c in described),
+                _map_columns(lambda c: from_frame(side.frame, c.name, c.kind, c.role), described),
+            )
+        )
         in_order = _in_order(side.frame, resolved.timestamp)
         reference_rows = len(side.frame)
     else:
@@ -351,6 +357,16 @@ def _declared_role(spec: ColumnSpec, column: str) -> str | None:
         if getattr(spec, role) == column:
             return role
     return None
+
+
+def _map_columns(function, items: list) -> list:
+    """``function`` over columns on a thread per CPU (numpy and arrow release the GIL while
+    they sort and count), results in the order of ``items``."""
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
 
 
 def _rank(finding: Finding) -> tuple:
@@ -495,25 +511,33 @@ def _run(
             )
         )
 
-    for check in selected:
-        if window is not None and not check.per_window:
-            continue
+    active = [c for c in selected if window is None or c.per_window]
+    for check in active:
         if check.scope == "table":
             for problem in check.func(table):
                 add(check.name, problem.column, problem)
-            continue
-        for column, expectation in expected.items():
-            if column not in frame.columns or expectation.kind not in check.kinds:
-                continue
-            context = registry.ColumnContext(
-                column=column,
-                expected=expectation,
-                values=frame[column],
-                rows=rows,
-                comparisons=comparisons,
-            )
-            for problem in check.func(context):
-                add(check.name, column, problem)
+
+    def column_problems(column: str) -> list[tuple[str, registry.Problem]]:
+        # One context per column: its coerced values are computed once for all its checks.
+        expectation = expected[column]
+        context = registry.ColumnContext(
+            column=column,
+            expected=expectation,
+            values=frame[column],
+            rows=rows,
+            comparisons=comparisons,
+        )
+        return [
+            (check.name, problem)
+            for check in active
+            if check.scope == "column" and expectation.kind in check.kinds
+            for problem in check.func(context)
+        ]
+
+    columns = [c for c in expected if c in frame.columns]
+    for column, problems in zip(columns, _map_columns(column_problems, columns)):
+        for check_name, problem in problems:
+            add(check_name, column, problem)
     for rule in user_rules:
         if rule.column not in frame.columns:
             continue
