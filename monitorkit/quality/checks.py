@@ -57,6 +57,8 @@ Built-in checks (``available_checks()`` lists them with their labels):
 ``time.future``            timestamps more than 5 minutes after the report was computed
 ``time.out_of_order``      rows earlier than the row before them, when the reference rows were in
                            order
+``time.gap``               a pause in current longer than twice the reference's longest, at
+                           current's pace (from a baseline: 50 mean intervals, at least a day)
 ``rules``                  the user's rules (:mod:`monitorkit.quality.rules`)
 =========================  =======================================================================
 """
@@ -164,6 +166,10 @@ class TableContext:
     reference_row_groups: np.ndarray | None = field(default=None, repr=False, compare=False)
     reference_id_groups: np.ndarray | None = field(default=None, repr=False, compare=False)
     comparisons: int = 1  # windows the checks run on (by=): the significance level is shared
+    # The reference's pace: its longest pause between rows (seconds; None without rows) and
+    # its rows per day over its timestamp span (rows or a baseline's profile).
+    reference_longest_gap: float | None = None
+    reference_rows_per_day: float | None = None
 
     @property
     def alpha(self) -> float:
@@ -848,6 +854,72 @@ def future_timestamps(ctx: TableContext) -> Iterable[Problem]:
             examples(times[future].astype(str)),
             column=ctx.timestamp,
         )
+
+
+GAP_FLOOR = pd.Timedelta(hours=1)  # a pause shorter than this is never a gap
+
+
+def longest_gap(times: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The start and end of the longest pause between consecutive timestamps (sorted)."""
+    ordered = np.sort(times.dropna().to_numpy().astype("datetime64[ns]"))
+    if ordered.size < 2:
+        return None
+    steps = np.diff(ordered)
+    at = int(np.argmax(steps))
+    return pd.Timestamp(ordered[at]), pd.Timestamp(ordered[at + 1])
+
+
+@register_check("time.gap", label="a gap in the timestamps", scope="table", per_window=False)
+def time_gap(ctx: TableContext) -> Iterable[Problem]:
+    """A pause in current longer than the reference ever paused, at current's pace.
+
+    With reference rows: the longest pause of current beyond twice the reference's longest
+    pause, scaled by the ratio of the two paces (rows per day). From a baseline's profile
+    (no rows, only its pace): beyond 50 mean intervals between rows — for rows arriving at
+    random, a pause that long has probability e^-50 — and at least a day. Never shorter than
+    an hour.
+    """
+    if ctx.timestamp is None or ctx.timestamp not in ctx.current.columns:
+        return
+    times = _utc(ctx.current[ctx.timestamp]).dropna()
+    now = ctx.now.tz_convert("UTC").tz_localize(None) if ctx.now.tzinfo else ctx.now
+    times = times[times <= now + FUTURE_TOLERANCE]  # time.future's findings, not a pause
+    found = longest_gap(times)
+    if found is None or ctx.reference_rows_per_day is None:
+        return
+    start, end = found
+    span_days = (times.max() - times.min()).total_seconds() / 86_400
+    if span_days <= 0:
+        return
+    pace = (len(times) / span_days) / ctx.reference_rows_per_day  # current's rows per day,
+    if ctx.reference_longest_gap is not None:  # relative to the reference's
+        allowed = pd.Timedelta(seconds=2 * ctx.reference_longest_gap / max(pace, 1e-9))
+        said = f"the reference's longest pause was {_duration(ctx.reference_longest_gap)}"
+    else:
+        mean_interval = 86_400 / (len(times) / span_days)
+        allowed = max(pd.Timedelta(seconds=50 * mean_interval), pd.Timedelta(days=1))
+        said = f"rows arrive every {_duration(mean_interval)} on average"
+    allowed = max(allowed, GAP_FLOOR)
+    if end - start <= allowed:
+        return
+    yield Problem(
+        count=0,
+        rate=float("nan"),
+        severity=Severity.WARNING,
+        message=f"no rows for {_duration((end - start).total_seconds())}, from "
+        f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({said})",
+        column=ctx.timestamp,
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 86_400:
+        return f"{seconds / 86_400:.1f} days"
+    if seconds >= 2 * 3_600:
+        return f"{seconds / 3_600:.1f} hours"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.0f} seconds"
 
 
 @register_check("time.out_of_order", label="timestamps out of order", scope="table")

@@ -325,6 +325,7 @@ def compute_quality(
         target=resolved.target if resolved is not None else None,
         reference_in_order=in_order,
         **_reference_repeats(side.frame, frame, resolved.id if resolved is not None else None),
+        **_reference_pace(side, resolved.timestamp if resolved is not None else None),
     )
     findings = _run(table, expected, selected, user_rules, judge, window=None)
     checked = tuple(c for c in expected if c in frame.columns)
@@ -357,6 +358,25 @@ def _declared_role(spec: ColumnSpec, column: str) -> str | None:
         if getattr(spec, role) == column:
             return role
     return None
+
+
+def _reference_pace(side, timestamp: str | None) -> dict[str, float | None]:
+    """The reference's longest pause between rows (seconds) and rows per day."""
+    if side.frame is not None and timestamp is not None and timestamp in side.frame.columns:
+        from monitorkit.windows import utc_times
+
+        times = utc_times(side.frame[timestamp]).dropna()
+        found = registry.longest_gap(times)
+        span = (times.max() - times.min()).total_seconds() / 86_400 if len(times) > 1 else 0
+        if found is None or span <= 0:
+            return {}
+        return {
+            "reference_longest_gap": (found[1] - found[0]).total_seconds(),
+            "reference_rows_per_day": len(times) / span,
+        }
+    if side.profile is not None and side.profile.time is not None:
+        return {"reference_rows_per_day": side.profile.time.rows_per_day}
+    return {}
 
 
 def _map_columns(function, items: list) -> list:
