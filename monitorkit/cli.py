@@ -1,7 +1,8 @@
 """The ``monitorkit`` command.
 
 Exit codes of ``run`` and ``drift`` (``demo`` exits 0 once its report is written):
-0 healthy · 3 warnings · 4 critical · 1 the run failed · 2 bad usage.
+0 healthy · 3 warnings · 4 critical · 1 the run failed · 2 bad usage. ``validate``: 0 clean,
+3 problems found, 2 bad usage.
 """
 
 from __future__ import annotations
