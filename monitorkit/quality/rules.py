@@ -55,7 +55,7 @@ from monitorkit.errors import InputError
 from monitorkit.quality.checks import Problem, examples
 from monitorkit.severity import Severity
 
-_COMPARISONS = {
+COMPARISONS = {
     ">=": operator.ge,
     ">": operator.gt,
     "<=": operator.le,
@@ -63,7 +63,7 @@ _COMPARISONS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-CONDITIONS = ("between", "in", "matches", "not_null", "unique", *_COMPARISONS)
+CONDITIONS = ("between", "in", "matches", "not_null", "unique", *COMPARISONS)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class Rule:
                     f"rule '{self.column} between': give two numbers, low then high "
                     f"(e.g. [0, 120]); got {value!r}."
                 )
-        elif self.condition in _COMPARISONS and not _is_number(value):
+        elif self.condition in COMPARISONS and not _is_number(value):
             raise InputError(
                 f"rule '{self.column} {self.condition}': compare with a number; got {value!r}."
             )
@@ -145,7 +145,7 @@ class Rule:
         if self.condition == "between":
             ok = (numbers >= self.value[0]) & (numbers <= self.value[1])
         else:
-            ok = _COMPARISONS[self.condition](numbers, self.value)
+            ok = COMPARISONS[self.condition](numbers, self.value)
         return present & ~ok.fillna(False).astype(bool)
 
     def evaluate(self, values: pd.Series, rows: int) -> Problem | None:

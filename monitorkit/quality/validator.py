@@ -54,7 +54,6 @@ import datetime as dt
 import difflib
 import hashlib
 import math
-import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ import pandas as pd
 
 from monitorkit.errors import InputError
 from monitorkit.quality.results import EXAMPLE_CHARS
-from monitorkit.quality.rules import allowed_numbers
+from monitorkit.quality.rules import COMPARISONS, allowed_numbers
 
 #: The checks a :class:`Validator` runs, in the order its findings are sorted, with labels.
 VALIDATOR_CHECKS: dict[str, str] = {
@@ -81,14 +80,6 @@ FINDING_COLUMNS = ("row", "column", "check", "value", "message")
 SUMMARY_COLUMNS = ("column", "check", "rows", "message")
 
 _TRUTHY = frozenset({"true", "yes", "t", "y", "1"})  # as schema.category_labels(kind="boolean")
-_COMPARISONS = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 _ABSENT = object()  # a field the request does not have
 _LARGEST = float(np.finfo(float).max)
 _NA, _NAT = pd.NA, pd.NaT  # compared by identity: check() calls nothing of pandas
@@ -690,7 +681,7 @@ def _rule_test(rule: Any) -> Callable[[Any, bool], bool]:
             return number is None or not low <= number <= high
 
         return between
-    compare = _COMPARISONS[condition]
+    compare = COMPARISONS[condition]
 
     def comparison(value: Any, missing: bool) -> bool:
         if missing:
