@@ -97,8 +97,11 @@ SHIFTS: dict[str, str] = {
     "cat_10": "share of the most frequent category +0.08, taken evenly from the others "
     "(total variation about 0.08: drifted, warning)",
     "cat_1000": "0.5% of rows get one of 5 labels never seen in reference (unseen "
-    "categories, total variation 0.005 from them): not drifted at 1M rows; flagged at 100k, "
-    "where sampling noise over 1,000 sparse categories lifts the total variation to 0.039",
+    "categories, total variation 0.005 from them): chi-square significant (p about 1e-19 at "
+    "100k rows) but not drifted at 100k or 1M: the effect size, total variation less its "
+    "expectation under no change, is 0.002 at 100k and 0.003 at 1M, below min_effect 0.03 "
+    "(the raw total variation, 0.039 and 0.015, is mostly sampling noise over 1,000 sparse "
+    "categories; it flagged this column at 100k before the effect was debiased)",
 }
 
 
@@ -355,7 +358,7 @@ def measure_one(mode: str, n: int, repeat: int, seed: int) -> dict[str, Any]:
     if mode.startswith("report"):
         import monitorkit  # noqa: F401  (import time is not compute time)
 
-        source["drift_py_sha256"] = _drift_py_sha256()
+        source["drift_sha256"] = _drift_sha256()
     elif mode in ANCHOR_MODULES:
         os.environ.update(NO_TELEMETRY)
         try:
@@ -438,7 +441,7 @@ def machine_facts() -> dict[str, Any]:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(not set)"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(not set)"),
     }
-    facts["drift_py_sha256"] = _drift_py_sha256()
+    facts["drift_sha256"] = _drift_sha256()
     try:
         import threadpoolctl
 
@@ -452,16 +455,35 @@ def machine_facts() -> dict[str, Any]:
     return facts
 
 
-def _drift_py_sha256() -> str:
-    """Which ``monitorkit/drift.py`` is measured (it changes faster than the version)."""
-    import hashlib
+def _drift_sha256() -> str:
+    """Which ``monitorkit/drift/`` package is measured (it changes faster than the version).
 
-    try:
-        import monitorkit.drift
-    except ImportError:
-        return "(monitorkit.drift not importable)"
-    with open(monitorkit.drift.__file__, "rb") as source:
-        return hashlib.sha256(source.read()).hexdigest()[:12]
+    One sha256 over every ``.py`` file of the package in sorted order (each file's path
+    relative to the package, then the sha256 of its contents), so that a change to any module,
+    an added one or a renamed one changes it. Found without importing monitorkit (the runner calls
+    this before and after the subprocesses).
+    """
+    import hashlib
+    import importlib.util
+
+    spec = importlib.util.find_spec("monitorkit")
+    if spec is None or not spec.submodule_search_locations:
+        return "(monitorkit not importable)"
+    package = os.path.join(list(spec.submodule_search_locations)[0], "drift")
+    paths = sorted(
+        os.path.relpath(os.path.join(folder, name), package)
+        for folder, _, names in os.walk(package)
+        for name in names
+        if name.endswith(".py")
+    )
+    if not paths:
+        return "(monitorkit/drift/ has no .py files)"
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.replace(os.sep, "/").encode() + b"\0")
+        with open(os.path.join(package, path), "rb") as source:
+            digest.update(hashlib.sha256(source.read()).digest())
+    return digest.hexdigest()[:12]
 
 
 def _version_of(package: str) -> str:
@@ -473,12 +495,25 @@ def _version_of(package: str) -> str:
         return "not installed"
 
 
+def _anchor_installed(python: str, mode: str) -> bool:
+    """Whether ``python`` can find the anchor's package (without importing it)."""
+    module = ANCHOR_MODULES[mode]
+    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        return subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
+    except OSError:  # no such interpreter
+        return False
+
+
 def spawn(
     mode: str, n: int, repeat: int, seed: int, python: str, wait_quiet: float
 ) -> dict[str, Any]:
     command = [python, os.path.abspath(__file__), "--one", mode, "--n", str(n)]
     command += ["--repeat", str(repeat), "--seed", str(seed)]
     print(f"  {mode:<14} N={n:>9,} ...", end=" ", file=sys.stderr, flush=True)
+    if mode in ANCHOR_MODULES and not _anchor_installed(python, mode):
+        print("not installed", file=sys.stderr)  # no need to wait for a quiet machine
+        return {"mode": mode, "n": n, "installed": False}
     if wait_quiet > 0:
         busy = _wait_for_quiet(wait_quiet)
         if busy >= 0.10:
@@ -595,12 +630,17 @@ def run_all(args: argparse.Namespace) -> int:
     print()
     for line in verdicts(results):
         print(line)
-    measured = {r["drift_py_sha256"] for r in results if "drift_py_sha256" in r}
-    if measured - {facts["drift_py_sha256"]}:
+    measured = {r["drift_sha256"] for r in results if "drift_sha256" in r}
+    at_end = _drift_sha256()
+    if measured - {facts["drift_sha256"]} or at_end != facts["drift_sha256"]:
         print(
-            f"\nmonitorkit/drift.py changed during the run (sha256 {', '.join(sorted(measured))}"
-            f", {facts['drift_py_sha256']} at the start): rerun for figures of one version"
+            "\nthe drift package (monitorkit/drift/) changed during the run (sha256 "
+            f"{facts['drift_sha256']} at the start, {at_end} at the end, "
+            f"{', '.join(sorted(measured)) or 'none'} in the report measurements): rerun for "
+            "figures of one version"
         )
+    else:
+        print(f"\nthe drift package (monitorkit/drift/): sha256 {facts['drift_sha256']}")
     noisy = [
         f"{r['mode']} N={r['n']:,} ({r['others_cpu_share_at_best']:.0%})"
         for r in results
@@ -672,17 +712,28 @@ class _SynchronousExecutor:
 
 @contextlib.contextmanager
 def _synchronous_pool() -> Iterator[None]:
-    """Run the report's column work on the calling thread (for cProfile and the sampler)."""
-    import monitorkit.drift as drift_module
+    """Run the report's column work on the calling thread (for cProfile and the sampler).
 
+    The pool is created in ``monitorkit.drift.report`` (the drift package's runner) and handed
+    to the modules that need it; a flat ``monitorkit/drift.py`` of older versions had it itself.
+    """
+    import importlib
+
+    try:
+        drift_module = importlib.import_module("monitorkit.drift.report")
+    except ImportError:  # older versions: one module, monitorkit/drift.py
+        drift_module = importlib.import_module("monitorkit.drift")
     original = getattr(drift_module, "ThreadPoolExecutor", None)
-    if original is not None:
-        drift_module.ThreadPoolExecutor = _SynchronousExecutor
+    if original is None:
+        raise RuntimeError(
+            f"{drift_module.__name__} has no ThreadPoolExecutor to make synchronous: update "
+            "_synchronous_pool in bench_drift.py to where the drift package creates its pool"
+        )
+    drift_module.ThreadPoolExecutor = _SynchronousExecutor
     try:
         yield
     finally:
-        if original is not None:
-            drift_module.ThreadPoolExecutor = original
+        drift_module.ThreadPoolExecutor = original
 
 
 def profile(n: int, seed: int, top: int) -> None:
