@@ -58,5 +58,3 @@ def shape_counts(labels: pd.Series) -> dict[str, int]:
     shapes = shapes_of(pd.Series(counts.index, dtype="string"))
     grouped = pd.Series(counts.to_numpy()).groupby(shapes.to_numpy()).sum()
     return {str(k): int(v) for k, v in grouped.items()}
-
-
