@@ -5,13 +5,14 @@ A :class:`Baseline` is captured once, when the model is trained or validated
 compared with production data months later — ``DriftReport(baseline, current)`` — without the
 training rows: it stores no raw rows unless asked (``sample_rows=``).
 
-Metrics on the given (validation) data, when it has a target and a prediction:
-
-* classification (a boolean or two-category target): ``accuracy`` (prediction ≥ 0.5, or the
-  ``prediction_label`` column when there is one), ``positive_rate`` (of the target),
-  ``predicted_positive_rate``, and ``roc_auc`` of the score (Mann–Whitney: the chance that a
-  random positive scores above a random negative, ties counting one half);
-* regression (a numeric target): ``mae``, ``rmse`` and ``mean_target``.
+Metrics on the given (validation) data, when it has a target and a prediction: every metric
+of :mod:`monitorkit.performance.metrics` that applies to the task (accuracy, recall, ROC AUC, …
+for classification; MAE, RMSE, R², … for regression), computed by the same code as
+:class:`~monitorkit.PerformanceReport`, overall and per segment (``"recall|region=eu"``), with
+the rows they were computed on (``"rows|…"``), and the business outcomes given with
+``business=``. The keys of earlier versions (``accuracy``, ``positive_rate``,
+``predicted_positive_rate``, ``roc_auc``, ``rows``, ``mae``, ``rmse``, ``mean_target``) keep
+their meaning.
 
 Latency (a numeric column named ``latency_ms``, or the one given): ``p50``, ``p95``, ``p99``
 and ``mean`` in milliseconds; throughput in rows per second over the timestamp span.
