@@ -273,3 +273,31 @@ def test_a_reference_column_without_values_gives_nan_not_an_error():
         column = mk.DriftReport(summary, current, method={"numeric": method})["x"]
         assert column.statistic is None or math.isnan(column.statistic)
         assert not column.values_drifted
+
+
+def test_window_effects_from_a_baseline_are_debiased_too():
+    reference = _categorical_frame(1_000, 100_000, seed=7)
+    current = _categorical_frame(1_000, 60_000, seed=8)
+    baseline = mk.Baseline.from_frame(reference, spec=CATEGORICAL_SPEC)
+    report = mk.DriftReport(baseline, current, by=4)
+    table = report.over_time()
+    effects = table.loc[table["column"] == "c", "effect_size"].to_numpy(dtype=float)
+    assert effects.size == 4 and np.all(effects < 0.01)
+    assert not table["drifted"].any()
+
+
+def test_windows_from_a_baseline_stay_quiet_when_nothing_changed():
+    """The null case on the sketch path, per window: the family of window tests from a
+    baseline flags nothing on unchanged data (sketch p-values are conservative, and every
+    window test is in the Bonferroni family)."""
+    flagged, windows = 0, 0
+    for seed in range(8):
+        scenario = mk.datasets.load_scenario("no_change", n_rows=4_000, seed=seed)
+        baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+        report = mk.DriftReport(baseline, scenario.current, by="1D")
+        table = report.over_time()
+        windows += table["window"].nunique()
+        flagged += bool(report.drifted_columns) or bool(table["drifted"].fillna(False).any())
+        assert report.result.rule.n_tests > 2 * len(report.tested_features)  # windows counted
+    assert windows > 8 * 20
+    assert flagged <= 1, f"{flagged} of 8 unchanged reports flagged something"
