@@ -132,7 +132,16 @@ def prepare_labels(
         elif score is not None:
             y_pred = np.where(np.isfinite(score), (score >= threshold).astype(float), np.nan)
         else:
-            y_pred = _binary(frame[prediction], positive)
+            values = frame[prediction]
+            known = set(truth.dropna().astype("string")) | {"True", "False", "0", "1"}
+            found = set(values.dropna().astype("string").unique()[:50])
+            if found and not found & known:
+                raise InputError(
+                    f"prediction column '{prediction}' holds neither scores nor the target's "
+                    f"classes (found {', '.join(map(repr, sorted(found)[:4]))}); declare the "
+                    "right column with ColumnSpec(prediction=…) or prediction_label=…."
+                )
+            y_pred = _binary(values, positive)
         usable = np.isfinite(y_true) & np.isfinite(y_pred)
         if score is not None:
             usable &= np.isfinite(score)

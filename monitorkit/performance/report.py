@@ -169,6 +169,8 @@ class PerformanceReport(Report, kind="performance"):
                 "there is no baseline to compare with; pass baseline= (a Baseline or reference "
                 "rows with labels)"
             )
+        if result.note and result.note.startswith("the baseline has model metrics"):
+            return f"{result.note}: was it renamed or dropped?"
         judged = [v for v in result.values if v.skipped is None]
         if (
             result.values
@@ -243,7 +245,7 @@ class PerformanceReport(Report, kind="performance"):
         if self.not_judged:
             return f"performance could not be judged: {self.not_judged}"
         leads = self._leads()
-        unlabelled = "no labels in current yet" if not self.labelled else None
+        unlabelled = None if self.labelled else (result.note or "no labels in current yet")
         if not leads:
             judged = {v.metric for v in result.values if v.skipped is None}
             text = (
@@ -634,6 +636,9 @@ def compute_performance(
         )
     elif columns.prediction is None and columns.prediction_label is None:
         note = "no prediction column: model metrics need one (ColumnSpec(prediction=…))"
+        if any(name in registry.METRICS for name in base_metrics):
+            # The baseline's model metrics were computed from a prediction current lacks.
+            note = "the baseline has model metrics, but current has no prediction column"
     else:
         prepared = prepare_labels(
             frame,
@@ -646,6 +651,8 @@ def compute_performance(
         if prepared is None:
             note = f"no labels in current yet (column '{columns.target}' is empty)"
     chosen = registry.metrics_for(prepared.task, metrics) if prepared is not None else []
+    if prepared is not None and prepared.y_score is None:
+        chosen = [m for m in chosen if not m.needs_score]  # labels only: no ROC AUC, log loss
 
     infos = [
         MetricInfo(

@@ -397,3 +397,19 @@ def test_the_severity_is_the_worst_values():
     report = mk.PerformanceReport(current, SPEC, baseline=baseline)
     assert report.severity == Severity.worst(v.severity for v in report.result.values)
     assert report.problems[0].severity == "critical"
+
+
+def test_a_missing_or_unreadable_prediction_is_said_never_read_as_no_labels():
+    scenario = mk.datasets.load_scenario("fraud_imbalance", n_rows=5_000, seed=0)
+    baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+    dropped = mk.PerformanceReport(scenario.current.drop(columns=["score"]), baseline=baseline)
+    assert dropped.severity == "critical" and "no prediction column" in dropped.not_judged
+    with pytest.raises(mk.errors.InputError, match="'score' holds neither scores"):
+        mk.PerformanceReport(scenario.current.assign(score="n/a"), baseline=baseline)
+    # A baseline without model metrics: a missing prediction is a note, not a break.
+    unscored = mk.Baseline.from_frame(
+        scenario.reference.drop(columns=["score"]), mk.ColumnSpec(target="label")
+    )
+    note = mk.PerformanceReport(scenario.current.drop(columns=["score"]), baseline=unscored)
+    assert note.not_judged is None and "no prediction column" in note.verdict
+    assert "no labels" not in note.verdict
