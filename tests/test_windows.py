@@ -106,6 +106,7 @@ def test_anchored_windows_are_pandas_periods(stamps, aliases):
     by, period = aliases
     frame = pd.DataFrame({"ts": pd.to_datetime(stamps)})
     cut = assign_windows(frame, by, "ts")
+    assert len(cut.codes) == len(frame)
     for stamp, code in zip(frame["ts"], cut.codes):
         expected = pd.Period(stamp, period)
         window = cut.windows[code]
@@ -128,6 +129,7 @@ def test_anchored_windows_are_pandas_periods(stamps, aliases):
 def test_fixed_windows_are_floors_since_the_epoch(stamps, by):
     frame = pd.DataFrame({"ts": pd.to_datetime(stamps)})
     cut = assign_windows(frame, by, "ts")
+    assert len(cut.codes) == len(frame)
     for stamp, code in zip(frame["ts"], cut.codes):
         assert cut.windows[code].start == stamp.floor(by)
         assert cut.windows[code].end - cut.windows[code].start == pd.Timedelta(by)
@@ -363,6 +365,7 @@ def test_window_rank_test_equals_scipy_mann_whitney():
     current_errors = np.r_[rng.gamma(2, 1, 100), rng.gamma(2, 1.3, 100), rng.gamma(2, 1, 100)]
     holdout = rng.gamma(2, 1, 700)
     checked = multivariate.window_errors(cut, current_errors, np.arange(300), holdout)
+    assert len(list(cut.row_positions())) == 3
     for index, rows in enumerate(cut.row_positions()):
         window = current_errors[rows]
         reference = scipy.stats.mannwhitneyu(
