@@ -113,3 +113,21 @@ def test_a_header_only_file_fails_the_run(split, in_tmp):
     result = run(split["reference"], broken)
     assert result.exit_code == 1
     assert "no rows" in result.summary["error"]["message"]
+
+
+def test_through_the_command_line_a_dropped_column_exits_4_with_the_finding(split, in_tmp):
+    import subprocess
+    import sys
+
+    broken = _write(split["frame"].drop(columns=["workclass"]), in_tmp / "dropped.csv")
+    done = subprocess.run(
+        [sys.executable, "-m", "monitorkit.cli", "run", "monitoring", "--no-progress",
+         "-p", "reference", str(split["reference"]), "-p", "current", str(broken),
+         "-p", "model", "census"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 4, done.stderr
+    (folder,) = [p for p in (in_tmp / "reports" / "census").iterdir() if p.is_dir()]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["figures"]["quality.problems"] >= 1
+    assert "workclass" in summary["verdict"]
