@@ -243,7 +243,8 @@ def wilson(successes: int, trials: int, confidence: float = CONFIDENCE) -> tuple
     half = (
         z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
     )
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The interval always holds p (exactly, also where rounding at 0 or 1 would put it out).
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def mean_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
