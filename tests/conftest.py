@@ -9,6 +9,13 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# CI runs each property test on a fixed, derandomised set of examples, so that a submission
+# passes or fails on its code, not on the draw; local runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
