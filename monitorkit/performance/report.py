@@ -592,6 +592,98 @@ def _read_baseline(
     return found, latency_figures(frame, latency_column, None), None
 
 
+class _Judge:
+    """Compares one computed value with the baseline's and gives it a severity.
+
+    Holds what every cell shares: the metrics' directions and tolerances and the baseline's
+    figures. The interval (``bounds``) is computed only when it is cheap (``cheap``) or can
+    decide the severity (the change is past the warning tolerance).
+    """
+
+    def __init__(
+        self,
+        infos: Mapping[str, MetricInfo],
+        base_metrics: Mapping[str, Any],
+        base_latency: Mapping[str, Any],
+    ) -> None:
+        self.infos = infos
+        self.base_metrics = base_metrics
+        self.base_latency = base_latency
+
+    def baseline_value(self, name: str, segment: str) -> float:
+        """The baseline's value of ``name`` in ``segment`` (else of the whole baseline)."""
+        key = name if segment == OVERALL else f"{name}|{segment}"
+        base = self.base_metrics.get(key, self.base_metrics.get(name, math.nan))
+        if name.startswith("latency_p"):
+            base = self.base_latency.get(dict((n, k) for n, _, k in _LATENCY)[name], math.nan)
+        return float(base) if isinstance(base, (int, float)) else math.nan
+
+    def __call__(
+        self,
+        window: str,
+        name: str,
+        segment: str,
+        value: float,
+        n: int,
+        skipped: str | None,
+        bounds: Callable[[], tuple[float, float]],
+        cheap: bool,
+        rows_used: int,
+        estimated: bool = False,
+    ) -> MetricValue:
+        info = self.infos[name]
+        base = self.baseline_value(name, segment)
+        change = relative_change(value, base)
+        if skipped is None and not math.isfinite(value):
+            skipped = "undefined on these rows"
+        if skipped is None and not math.isfinite(base):
+            skipped = "no baseline value"
+        if skipped is None and info.higher_is_better is None:
+            skipped = "shown, not judged"
+        worse_by = math.nan
+        if math.isfinite(change) or math.isinf(change):
+            worse_by = -change if info.higher_is_better else change
+        lower = upper = math.nan
+        if cheap or (skipped is None and worse_by > info.tolerance.warning):
+            lower, upper = bounds()
+            # The baseline is a sample too: widen for its error, assuming the same spread
+            # per row, by sqrt(1 + rows here / baseline rows).
+            base_rows = self.base_metrics.get(
+                "rows" if segment == OVERALL else f"rows|{segment}", self.base_metrics.get("rows")
+            )
+            if isinstance(base_rows, (int, float)) and base_rows > 0 and rows_used > 0:
+                widen = math.sqrt(1 + rows_used / base_rows)
+                lower = value - (value - lower) * widen
+                upper = value + (upper - value) * widen
+        severity = Severity.OK
+        if skipped is None:
+            severity = info.tolerance.judge(worse_by, base, lower, upper)
+        return MetricValue(
+            window=window,
+            segment=segment,
+            metric=name,
+            value=value,
+            baseline=base,
+            change=change,
+            severity=severity,
+            n=n,
+            lower=lower,
+            upper=upper,
+            estimated=estimated,
+            skipped=skipped,
+        )
+
+
+def relative_change(value: float, base: float) -> float:
+    """``(value − base) / |base|``; 0 when both are 0, ±inf from a zero base, NaN when
+    either is missing."""
+    if not (math.isfinite(value) and math.isfinite(base)):
+        return math.nan
+    if base != 0:
+        return (value - base) / abs(base)
+    return 0.0 if value == base else math.copysign(math.inf, value - base)
+
+
 def compute_performance(
     current: Any,
     spec: ColumnSpec | Mapping[str, Any] | None = None,
@@ -713,65 +805,7 @@ def compute_performance(
     level = registry.cell_confidence(len(window_rows) * len(segment_list))
     labelled = prepared.labelled if prepared is not None else np.zeros(len(frame), dtype=bool)
 
-    def judge(
-        name: str,
-        segment: str,
-        value: float,
-        n: int,
-        skipped: str | None,
-        bounds: Callable[[], tuple[float, float]],
-        cheap: bool,
-        rows_used: int,
-    ):
-        info = info_of[name]
-        key = name if segment == OVERALL else f"{name}|{segment}"
-        base = base_metrics.get(key, base_metrics.get(name, math.nan))
-        if name.startswith("latency_p"):
-            base = base_latency.get(dict((n_, k) for n_, _, k in _LATENCY)[name], math.nan)
-        base = float(base) if isinstance(base, (int, float)) else math.nan
-        change = math.nan
-        if math.isfinite(value) and math.isfinite(base):
-            if base != 0:
-                change = (value - base) / abs(base)
-            else:
-                change = 0.0 if value == base else math.copysign(math.inf, value - base)
-        if skipped is None and not math.isfinite(value):
-            skipped = "undefined on these rows"
-        if skipped is None and not math.isfinite(base):
-            skipped = "no baseline value"
-        if skipped is None and info.higher_is_better is None:
-            skipped = "shown, not judged"
-        worse_by = math.nan
-        if math.isfinite(change) or math.isinf(change):
-            worse_by = -change if info.higher_is_better else change
-        lower = upper = math.nan
-        if cheap or (skipped is None and worse_by > info.tolerance.warning):
-            lower, upper = bounds()
-            # The baseline is a sample too: widen for its error, assuming the same spread
-            # per row, by sqrt(1 + rows here / baseline rows).
-            base_rows = base_metrics.get(
-                "rows" if segment == OVERALL else f"rows|{segment}", base_metrics.get("rows")
-            )
-            if isinstance(base_rows, (int, float)) and base_rows > 0 and rows_used > 0:
-                widen = math.sqrt(1 + rows_used / base_rows)
-                lower = value - (value - lower) * widen
-                upper = value + (upper - value) * widen
-        severity = Severity.OK
-        if skipped is None:
-            severity = info.tolerance.judge(worse_by, base, lower, upper)
-        return MetricValue(
-            window=window,
-            segment=segment,
-            metric=name,
-            value=value,
-            baseline=base,
-            change=change,
-            severity=severity,
-            n=n,
-            lower=lower,
-            upper=upper,
-            skipped=skipped,
-        )
+    judge = _Judge(info_of, base_metrics, base_latency)
 
     business_numbers = {
         name: _column_numbers(frame, how, name)
@@ -807,6 +841,7 @@ def compute_performance(
                 for metric in chosen:
                     values.append(
                         judge(
+                            window,
                             metric.name,
                             segment,
                             metric.compute(arrays),
@@ -833,7 +868,7 @@ def compute_performance(
                     )
                     cheap = False
                 skipped = f"too few rows ({n} < {min_rows})" if n < min_rows else None
-                values.append(judge(name, segment, value, n, skipped, bounds, cheap, n))
+                values.append(judge(window, name, segment, value, n, skipped, bounds, cheap, n))
             if latency_values is not None:
                 times = latency_values[part]
                 times = times[np.isfinite(times)]
@@ -844,6 +879,7 @@ def compute_performance(
                     value = float(np.percentile(times, q)) if times.size else math.nan
                     values.append(
                         judge(
+                            window,
                             name,
                             segment,
                             value,
@@ -862,6 +898,7 @@ def compute_performance(
                 )
                 values.append(
                     judge(
+                        window,
                         "error_rate",
                         segment,
                         value,
