@@ -8,6 +8,7 @@ Exit codes of ``run`` and ``drift`` (``demo`` exits 0 once its report is written
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -191,6 +192,7 @@ def _demo(args: argparse.Namespace) -> int:
     model = f"demo-{args.scenario}"
     data_dir = Path(args.out) / model / "data"
     paths = write_scenario(args.scenario, data_dir, n_rows=args.rows, seed=args.seed)
+    truth = json.loads(Path(paths["truth"]).read_text(encoding="utf-8"))
     result = run_template(
         "monitoring",
         {
@@ -198,6 +200,7 @@ def _demo(args: argparse.Namespace) -> int:
             "reference": str(paths["reference"]),
             "current": str(paths["current"]),
             "drift_by": "1W",
+            "business": truth.get("business", {}),
         },
         model=model,
         out=args.out,

@@ -134,6 +134,9 @@ class ScenarioTruth:
         Columns to slice results by.
     sensitive
         Columns holding protected attributes (fairness checks).
+    business
+        Business outcomes ``{name: column}`` (the column's mean per window, higher is better)
+        — what ``PerformanceReport(business=…)`` and the template's ``business`` take.
     reference_period, current_period
         Start and end of each frame's period as ISO 8601 timestamps (start inclusive, end
         exclusive).
@@ -152,6 +155,7 @@ class ScenarioTruth:
     metrics: Mapping[str, float | None] = field(default_factory=dict)
     segments: tuple[str, ...] = ()
     sensitive: tuple[str, ...] = ()
+    business: Mapping[str, str] = field(default_factory=dict)
     reference_period: tuple[str, str] = ("", "")
     current_period: tuple[str, str] = ("", "")
     parameters: Mapping[str, int] = field(default_factory=dict)
@@ -175,6 +179,7 @@ class ScenarioTruth:
             },
             "segments": list(self.segments),
             "sensitive": list(self.sensitive),
+            "business": dict(self.business),
             "reference_period": list(self.reference_period),
             "current_period": list(self.current_period),
             "parameters": dict(self.parameters),
@@ -326,6 +331,7 @@ def load_scenario(
         metrics={key: _rounded(value) for key, value in metrics.items()},
         segments=definition.segments,
         sensitive=definition.sensitive,
+        business=dict(definition.business),
         reference_period=(REFERENCE_START.isoformat(), CURRENT_START.isoformat()),
         current_period=(
             CURRENT_START.isoformat(),
@@ -420,6 +426,7 @@ class _Definition:
     prediction_label: str | None = None
     segments: tuple[str, ...] = ()
     sensitive: tuple[str, ...] = ()
+    business: tuple[tuple[str, str], ...] = ()  # (outcome name, column)
     quality_issues: Callable[[pd.DataFrame, pd.DataFrame], list[dict[str, Any]]] | None = None
 
     @property
@@ -1231,6 +1238,7 @@ _DEFINITIONS: dict[str, _Definition] = {
             weekday_weights=_CONSUMER_WEEK,
             metrics=_retail_metrics,
             segments=("region",),
+            business=(("click_through_rate", "label"), ("order_value_usd", "order_value_usd")),
         ),
         _Definition(
             name="imaging_equipment",

@@ -31,13 +31,16 @@ import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from monitorkit.errors import ColumnNotFoundError, InputError
+from monitorkit.performance import causes
 from monitorkit.performance import metrics as registry
+from monitorkit.performance.causes import Cause
 from monitorkit.performance.labels import PreparedLabels, confusion_counts, prepare_labels
 from monitorkit.performance.results import (
     OVERALL,
@@ -93,7 +96,8 @@ class PerformanceReport(Report, kind="performance"):
         Only these metric names (default: every registered metric of the task).
     business
         ``{name: column}`` (the column's mean) or ``{name: function(frame) -> float}``;
-        a key ``(name, "lower")`` declares that lower is better (default higher).
+        a key ``(name, "lower")`` or ``"name:lower"`` declares that lower is better (default
+        higher).
     tolerance
         ``{"warning": 0.10, "critical": 0.15}`` for every metric, or per metric name
         (``{"recall": {"warning": 0.05, "critical": 0.1}, "*": {...}}``).
@@ -190,38 +194,12 @@ class PerformanceReport(Report, kind="performance"):
     def _info(self, name: str) -> MetricInfo | None:
         return next((m for m in self.result.metrics if m.name == name), None)
 
-    def _headline(self, name: str) -> bool:
-        info = self._info(name)
-        return bool(info and info.headline)
-
     def _worse_by(self, value: MetricValue) -> float:
-        info = self._info(value.metric)
-        if info is None or info.higher_is_better is None or not math.isfinite(value.change):
-            return math.inf if value.change in (math.inf, -math.inf) else 0.0
-        return -value.change if info.higher_is_better else value.change
+        return worse_by(value, self._info(value.metric))
 
     def _leads(self) -> list[tuple[MetricValue, str | None]]:
-        """One value per (metric, segment) with problems — the overall window's when it is a
-        problem, else the worst window's — with the first window that had the problem."""
-        groups: dict[tuple[str, str], list[MetricValue]] = {}
-        for value in self.problems:
-            groups.setdefault((value.metric, value.segment), []).append(value)
-        order = [w.window for w in self.result.windows]
-        leads = []
-        for values in groups.values():
-            overall = [v for v in values if v.window == OVERALL]
-            lead = overall[0] if overall else values[0]
-            windows = sorted((v.window for v in values if v.window != OVERALL), key=order.index)
-            leads.append((lead, windows[0] if windows else None))
-        leads.sort(
-            key=lambda item: (
-                -item[0].severity.rank,
-                item[0].segment != OVERALL,
-                not self._headline(item[0].metric),
-                -self._worse_by(item[0]),
-            )
-        )
-        return leads
+        result = self.result
+        return lead_values(self.problems, result.metrics, [w.window for w in result.windows])
 
     def _describe(self, value: MetricValue, since: str | None) -> str:
         info = self._info(value.metric)
@@ -255,6 +233,15 @@ class PerformanceReport(Report, kind="performance"):
             )
             return f"{unlabelled}; {text}" if unlabelled else text
         text = self._describe(*leads[0])
+        cause = self.result.causes[0] if self.result.causes else None
+        lead = leads[0][0]
+        if cause is not None and (cause.metric, cause.window, cause.segment) == (
+            lead.metric,
+            lead.window,
+            lead.segment,
+        ):
+            verb = "fell" if lead.value < lead.baseline else "rose"
+            text += f"; it {verb} most for {cause.describe()}"
         others = [lead for lead, _ in leads[1:]]
         if others:
             named = ", ".join(
@@ -350,6 +337,43 @@ class PerformanceReport(Report, kind="performance"):
         return "\n".join(lines)
 
 
+def worse_by(value: MetricValue, info: MetricInfo | None) -> float:
+    """How much worse than the baseline ``value`` is, relative (> 0 worse; ±inf from 0)."""
+    if info is None or info.higher_is_better is None or not math.isfinite(value.change):
+        return math.inf if value.change in (math.inf, -math.inf) else 0.0
+    return -value.change if info.higher_is_better else value.change
+
+
+def lead_values(
+    problems: Sequence[MetricValue],
+    metrics: Sequence[MetricInfo],
+    window_order: Sequence[str],
+) -> list[tuple[MetricValue, str | None]]:
+    """One value per (metric, segment) with problems — the overall window's when it is a
+    problem, else the worst window's — with the first window that had the problem; the most
+    severe first, then whole-of-current before segments, headline metrics first, the largest
+    change first. The first is what the verdict leads with."""
+    infos = {m.name: m for m in metrics}
+    groups: dict[tuple[str, str], list[MetricValue]] = {}
+    for value in problems:
+        groups.setdefault((value.metric, value.segment), []).append(value)
+    leads = []
+    for values in groups.values():
+        overall = [v for v in values if v.window == OVERALL]
+        lead = overall[0] if overall else values[0]
+        windows = sorted((v.window for v in values if v.window != OVERALL), key=window_order.index)
+        leads.append((lead, windows[0] if windows else None))
+    leads.sort(
+        key=lambda item: (
+            -item[0].severity.rank,
+            item[0].segment != OVERALL,
+            not (infos.get(item[0].metric) and infos[item[0].metric].headline),
+            -worse_by(item[0], infos.get(item[0].metric)),
+        )
+    )
+    return leads
+
+
 def _num(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "–"
@@ -417,6 +441,9 @@ def _business_specs(business: BusinessSpec | None) -> list[tuple[str, bool, Any]
                     f"business key {key!r}: write (name, 'lower') or (name, 'higher')."
                 )
             name, higher = key[0], key[1] == "higher"
+        if isinstance(name, str) and name.endswith((":lower", ":higher")):
+            name, direction = name.rsplit(":", 1)  # the form a notebook parameter can carry
+            higher = direction == "higher"
         if not isinstance(name, str) or not name:
             raise InputError(f"business outcome names must be non-empty strings; got {name!r}.")
         if not (isinstance(how, str) or callable(how)):
@@ -553,6 +580,19 @@ def _business_value(frame: pd.DataFrame, rows: np.ndarray, how: Any, name: str) 
     return float(how(frame.iloc[rows]))
 
 
+@dataclass
+class _BaselineSide:
+    """What a computation knows of the baseline: its figures, its name, and its rows (with
+    their labels resolved) or its profile — the reference side of the ranked causes."""
+
+    metrics: dict[str, float]
+    latency: dict[str, Any]
+    model: str | None = None
+    frame: pd.DataFrame | None = None
+    resolved: Any = None
+    profile: Any = None
+
+
 def _read_baseline(
     baseline: Any,
     columns: _Columns,
@@ -560,8 +600,8 @@ def _read_baseline(
     business: Any,
     threshold: float,
     task: str | None,
-) -> tuple[dict[str, float], dict[str, Any], str | None]:
-    """(metrics, latency figures, model name) of the baseline."""
+) -> _BaselineSide:
+    """The baseline's metrics, latency figures, model name, and rows or profile."""
     from monitorkit.baseline import Baseline, latency_figures
     from monitorkit.reference import Reference
 
@@ -570,7 +610,9 @@ def _read_baseline(
     if isinstance(baseline, Reference):  # as_reference(...): its baseline, else its rows
         baseline = baseline.baseline or baseline.require_rows("performance against a baseline")
     if isinstance(baseline, Baseline):
-        return dict(baseline.metrics), dict(baseline.latency), baseline.model
+        return _BaselineSide(
+            dict(baseline.metrics), dict(baseline.latency), baseline.model, profile=baseline.profile
+        )
     frame = read_frame(baseline, name="baseline")
     spec = columns.resolved.spec
     resolved = resolve_spec(
@@ -589,7 +631,9 @@ def _read_baseline(
         frame, resolved, segments=segments, business=business, threshold=threshold, task=task
     )
     latency_column = next((c for c in LATENCY_COLUMNS if c in frame.columns), None)
-    return found, latency_figures(frame, latency_column, None), None
+    return _BaselineSide(
+        found, latency_figures(frame, latency_column, None), frame=frame, resolved=resolved
+    )
 
 
 class _Judge:
@@ -714,11 +758,12 @@ def compute_performance(
     default_tolerance, tolerances = _tolerances(tolerance)
     business_specs = _business_specs(business)
     has_baseline = baseline is not None
-    base_metrics, base_latency, model = (
+    base = (
         _read_baseline(baseline, columns, columns.segments, business, threshold, task)
         if has_baseline
-        else ({}, {}, None)
+        else _BaselineSide({}, {})
     )
+    base_metrics, base_latency, model = base.metrics, base.latency, base.model
 
     prepared: PreparedLabels | None = None
     note = None
@@ -910,6 +955,20 @@ def compute_performance(
                     )
                 )
 
+    causes = _rank_causes(
+        frame,
+        columns,
+        prepared,
+        {m.name: m for m in chosen},
+        values,
+        infos,
+        window_rows,
+        segment_list,
+        base,
+        {name: how for name, _, how in business_specs},
+        latency_column,
+        threshold,
+    )
     return PerformanceResult(
         spec=columns.resolved,
         task=prepared.task if prepared is not None else None,
@@ -926,7 +985,145 @@ def compute_performance(
         baseline_model=model,
         has_baseline=has_baseline,
         note=note,
+        causes=causes,
     )
+
+
+def _rank_causes(
+    frame: pd.DataFrame,
+    columns: _Columns,
+    prepared: PreparedLabels | None,
+    chosen: Mapping[str, registry.Metric],
+    values: Sequence[MetricValue],
+    infos: Sequence[MetricInfo],
+    window_rows: Sequence[tuple[str, np.ndarray, str | None]],
+    segment_list: Sequence[tuple[str, np.ndarray]],
+    base: _BaselineSide,
+    business: Mapping[str, Any],
+    latency_column: str | None,
+    threshold: float,
+) -> tuple[Cause, ...]:
+    """The ranked causes (:mod:`monitorkit.performance.causes`) of the value the verdict
+    leads with, or () when nothing is wrong or the metric cannot be recomputed on rows."""
+    info_of = {i.name: i for i in infos}
+    problems = sorted(  # in the order of PerformanceReport.problems
+        (v for v in values if v.severity > Severity.OK),
+        key=lambda v: (-v.severity.rank, -worse_by(v, info_of.get(v.metric))),
+    )
+    leads = lead_values(problems, infos, [w for w, _, _ in window_rows])
+    if not leads:
+        return ()
+    lead = leads[0][0]
+    info = info_of[lead.metric]
+
+    def computer(side: pd.DataFrame, labels: PreparedLabels | None):
+        name = lead.metric
+        if name in chosen:
+            if labels is None:
+                return None
+            metric = chosen[name]
+            return lambda rows: metric.compute(labels.arrays(rows))
+        if name in business:
+            how = business[name]
+            if isinstance(how, str):
+                if how not in side.columns:
+                    return None
+                numbers = numeric_values(side[how])[0]
+                return lambda rows: _finite_mean(numbers[rows])
+            return lambda rows: float(how(side.iloc[rows])) if rows.size else math.nan
+        if name.startswith("latency_p") and latency_column in side.columns:
+            times = numeric_values(side[latency_column])[0]
+            q = next(q for n, q, _ in _LATENCY if n == name)
+            return lambda rows: _finite_percentile(times[rows], q)
+        if name == "error_rate" and ERROR_COLUMN in side.columns:
+            flags = _truthy(side[ERROR_COLUMN]).astype(float)
+            return lambda rows: float(flags[rows].mean()) if rows.size else math.nan
+        return None
+
+    compute = computer(frame, prepared)
+    if compute is None or info.higher_is_better is None:
+        return ()
+    window_of = dict((w, rows) for w, rows, _ in window_rows)
+    segment_of = dict(segment_list)
+    ref_compute = None
+    ref_segments: dict[str, np.ndarray] = {}
+    if base.frame is not None:
+        ref_labels = None
+        resolved = base.resolved
+        if lead.metric in chosen and resolved is not None and resolved.target in base.frame.columns:
+            ref_labels = prepare_labels(
+                base.frame,
+                resolved.target,
+                resolved.prediction,
+                resolved.prediction_label,
+                task=prepared.task if prepared is not None else None,
+                threshold=threshold,
+            )
+        ref_compute = computer(base.frame, ref_labels)
+        if ref_compute is not None:
+            ref_segments = dict(segment_rows(base.frame, columns.segments))
+    features = [
+        (i.name, "numeric" if i.kind == "numeric" else "categorical")
+        for i in columns.resolved.columns
+        if (i.role == "feature" or i.segment)
+        and i.kind in ("numeric", "categorical", "boolean")
+        and i.name in frame.columns
+    ]
+    first_window = None
+    if len(window_rows) > 1:
+        position_window = np.full(len(frame), len(window_rows), dtype=np.int64)
+        for index, (_, rows, _) in reversed(list(enumerate(window_rows[1:], start=1))):
+            position_window[rows] = index
+
+        def first_window(positions: np.ndarray) -> str | None:
+            index = int(position_window[positions].min()) if positions.size else len(window_rows)
+            if index >= len(window_rows):
+                return None
+            label, _, start = window_rows[index]
+            return start[:10] if start else label
+
+    def rank(segment: str) -> tuple[Cause, ...]:
+        value = next(
+            (
+                v
+                for v in values
+                if (v.metric, v.window, v.segment) == (lead.metric, lead.window, segment)
+            ),
+            None,
+        )
+        if value is None or not math.isfinite(value.baseline):
+            return ()
+        reference = None
+        if ref_compute is not None and segment in ref_segments:
+            reference = causes.Side(base.frame, ref_segments[segment], ref_compute)
+        return causes.rank_causes(
+            metric=lead.metric,
+            window=lead.window,
+            segment=segment,
+            higher_is_better=bool(info.higher_is_better),
+            baseline_value=value.baseline,
+            current=causes.Side(
+                frame, np.intersect1d(window_of[lead.window], segment_of[segment]), compute
+            ),
+            reference=reference,
+            columns=features,
+            profiles=base.profile,
+            first_seen=first_window,
+        )
+
+    # The whole of current first, where segments and features compete; a drop confined to
+    # the lead's segment (too small to move the whole) is then looked for inside it.
+    return rank(OVERALL) or (rank(lead.segment) if lead.segment != OVERALL else ())
+
+
+def _finite_mean(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+def _finite_percentile(values: np.ndarray, q: float) -> float:
+    values = values[np.isfinite(values)]
+    return float(np.percentile(values, q)) if values.size else math.nan
 
 
 def _column_numbers(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:

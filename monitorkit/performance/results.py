@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from monitorkit.performance.causes import Cause
 from monitorkit.schema import ResolvedSpec
 from monitorkit.severity import Severity
 
@@ -125,3 +126,4 @@ class PerformanceResult:
     baseline_model: str | None = None
     has_baseline: bool = True
     note: str | None = None
+    causes: tuple[Cause, ...] = ()  # where to look first: the lead value's ranked causes
