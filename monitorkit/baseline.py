@@ -14,6 +14,17 @@ the rows they were computed on (``"rows|…"``), and the business outcomes given
 ``predicted_positive_rate``, ``roc_auc``, ``rows``, ``mae``, ``rmse``, ``mean_target``) keep
 their meaning.
 
+Calibration for estimation without labels (binary targets with a numeric score in [0, 1]):
+the isotonic calibration of the score on the labelled rows and the spread of accuracy,
+precision, recall, F1 and ROC AUC over reference chunks
+(:func:`monitorkit.performance.estimation.fit_calibration`, labels and scores encoded by
+:func:`~monitorkit.performance.labels.prepare_labels` as for the metrics, threshold 0.5), kept
+in ``calibration`` so that production windows whose labels have not arrived can be estimated
+from the baseline alone. It is None for other tasks, without labels or scores, and when it
+cannot be fitted (one class only, fewer than 500 labelled rows with a score, scores outside
+[0, 1]; a :class:`~monitorkit.performance.estimation.CalibrationWarning` says why). Files
+written before it existed load with ``calibration=None``.
+
 Latency (a numeric column named ``latency_ms``, or the one given): ``p50``, ``p95``, ``p99``
 and ``mean`` in milliseconds; throughput in rows per second over the timestamp span.
 
@@ -35,7 +46,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +57,9 @@ from monitorkit.profiles import Profile, profile_frame
 from monitorkit.provenance import git_state
 from monitorkit.report import encode, register_kind
 from monitorkit.schema import ColumnSpec, category_labels, numeric_values, read_frame, resolve_spec
+
+if TYPE_CHECKING:
+    from monitorkit.performance.estimation import Calibration
 
 BASELINE_SCHEMA_VERSION = 1
 LATENCY_NAMES = ("latency_ms", "latency")
@@ -66,6 +80,7 @@ class Baseline:
     monitorkit_version: str = __version__
     sample: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     hash_salt: str | None = None  # set when categorical values are stored hashed
+    calibration: Calibration | None = None  # binary with labels and scores: for estimation
     schema_version: int = BASELINE_SCHEMA_VERSION
 
     @property
@@ -138,6 +153,7 @@ class Baseline:
             git_commit=_git_commit(),
             sample=sample,
             hash_salt=salt,
+            calibration=baseline_calibration(frame, resolved),
         )
 
     # ---- persistence ----------------------------------------------------------------------
@@ -160,6 +176,7 @@ class Baseline:
             "hash_salt": self.hash_salt,
             "profile": self.profile.to_dict(),
             "sample": sample,
+            "calibration": None if self.calibration is None else self.calibration.to_dict(),
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -196,6 +213,11 @@ class Baseline:
             sample = None
             if data.get("sample") is not None:
                 sample = pd.DataFrame(**data["sample"])
+            calibration = None
+            if data.get("calibration") is not None:
+                from monitorkit.performance.estimation import Calibration
+
+                calibration = Calibration.from_dict(data["calibration"])
             return cls(
                 model=data["model"],
                 model_version=data.get("model_version"),
@@ -208,6 +230,7 @@ class Baseline:
                 monitorkit_version=data.get("monitorkit_version", "unknown"),
                 sample=sample,
                 hash_salt=data.get("hash_salt"),
+                calibration=calibration,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ReportFormatError(f"{source} is corrupt: {type(exc).__name__}: {exc}") from exc
@@ -298,24 +321,62 @@ def model_metrics(
     return metrics
 
 
+def baseline_calibration(frame: pd.DataFrame, resolved: Any) -> Calibration | None:
+    """The calibration for estimation without labels (module docstring), or None.
+
+    Fitted on the rows :func:`~monitorkit.performance.labels.prepare_labels` finds usable
+    (labelled, with a score and a predicted label) when the task is binary and the prediction
+    is a numeric score; when fitting fails on the data (one class only, too few rows, scores
+    outside [0, 1]) a :class:`~monitorkit.performance.estimation.CalibrationWarning` names
+    the reason and None is returned, so that the rest of the baseline is still captured.
+    """
+    import warnings
+
+    from monitorkit.performance.estimation import CalibrationWarning, fit_calibration
+    from monitorkit.performance.labels import prepare_labels
+
+    target, prediction = resolved.target, resolved.prediction
+    if target is None or prediction is None:
+        return None
+    if target not in frame.columns or prediction not in frame.columns:
+        return None
+    prepared = prepare_labels(frame, target, prediction, resolved.prediction_label)
+    if prepared is None or prepared.task != "binary" or prepared.y_score is None:
+        return None
+    rows = prepared.usable
+    try:
+        return fit_calibration(
+            prepared.y_true[rows], prepared.y_score[rows], y_pred=prepared.y_pred[rows]
+        )
+    except InputError as exc:
+        warnings.warn(
+            f"no calibration stored in the baseline, so estimation without labels will not "
+            f"be available: {exc}",
+            CalibrationWarning,
+            stacklevel=3,
+        )
+        return None
+
+
 def latency_figures(frame: pd.DataFrame, column: str | None, timestamp: str | None) -> dict:
-    """Latency percentiles (ms) and throughput (rows/s over the timestamp span)."""
-    if column is None:
-        return {}
-    values, _ = numeric_values(frame[column])
+    """Latency percentiles and mean (ms) of ``column``, and throughput (rows/s over the
+    timestamp span) — each when its column is there."""
+    from monitorkit.windows import utc_times
+
+    figures: dict[str, Any] = {}
+    values = numeric_values(frame[column])[0] if column is not None else np.empty(0)
     values = values[np.isfinite(values)]
-    if values.size == 0:
-        return {}
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    figures = {
-        "column": column,
-        "p50_ms": float(p50),
-        "p95_ms": float(p95),
-        "p99_ms": float(p99),
-        "mean_ms": float(values.mean()),
-    }
+    if values.size:
+        p50, p95, p99 = np.percentile(values, [50, 95, 99])
+        figures.update(
+            column=column,
+            p50_ms=float(p50),
+            p95_ms=float(p95),
+            p99_ms=float(p99),
+            mean_ms=float(values.mean()),
+        )
     if timestamp is not None and timestamp in frame:
-        times = pd.to_datetime(frame[timestamp], errors="coerce", utc=True).dropna()
+        times = utc_times(frame[timestamp], timestamp).dropna()
         span = (times.max() - times.min()).total_seconds() if len(times) > 1 else 0
         if span > 0:
             figures["throughput_rows_per_s"] = float(len(times) / span)

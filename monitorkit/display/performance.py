@@ -36,7 +36,8 @@ def _metric_rows(values: list[Any]) -> str:
     )
     rows = "".join(
         f"<tr><td>{severity_pill(str(v.severity))}</td><td>{escape(v.window)}</td>"
-        f"<td>{escape(v.segment)}</td><td><code>{escape(v.metric)}</code></td>"
+        f"<td>{escape(v.segment)}</td><td><code>{escape(v.metric)}</code>"
+        f"{' <em>(estimated)</em>' if v.estimated else ''}</td>"
         f"<td class='mk-num'>{fmt.number(v.value)}</td>"
         f"<td class='mk-num'>{fmt.number(v.baseline)}</td>"
         f"<td class='mk-num'>{_change(v.change)}</td><td class='mk-num'>{v.n:,}</td>"
@@ -48,7 +49,12 @@ def _metric_rows(values: list[Any]) -> str:
 
 def _windows_table(report: Any, names: list[str]) -> str:
     result = report.result
-    by_cell = {(v.window, v.metric): v for v in result.values if v.segment == _OVERALL}
+    by_cell = {(v.window, v.metric): v for v in result.estimated if v.segment == _OVERALL}
+    for v in result.values:  # a realised value wins over the estimate when there is one
+        if v.segment == _OVERALL and (
+            math.isfinite(v.value) or (v.window, v.metric) not in by_cell
+        ):
+            by_cell[(v.window, v.metric)] = v
     header = (
         "<tr><th>window</th><th class='mk-num'>rows</th><th class='mk-num'>labelled</th>"
         + "".join(f"<th class='mk-num'>{escape(n)}</th>" for n in names)
@@ -63,6 +69,8 @@ def _windows_table(report: Any, names: list[str]) -> str:
                 cells.append("<td class='mk-num'>–</td>")
                 continue
             mark = "" if value.severity == "ok" else " " + severity_pill(str(value.severity))
+            if value.estimated:
+                mark = " <em>est.</em>" + mark
             style = " class='mk-num mk-muted'" if value.skipped else " class='mk-num'"
             cells.append(f"<td{style}>{fmt.number(value.value)}{mark}</td>")
         lines.append(
@@ -77,12 +85,20 @@ def plot_metric_over_time(report: Any, metric: str, segment: str = _OVERALL, ax:
     (the tolerances in the bad direction); filled markers are windows judged, hollow ones
     were too small. Returns the matplotlib Figure."""
     from monitorkit.display.plots import _new_axes, _short_window, _style
-    from monitorkit.display.theme import CURRENT_COLOR, NEUTRAL_COLOR, SEVERITY_COLORS
+    from monitorkit.display.theme import (
+        CURRENT_COLOR,
+        NEUTRAL_COLOR,
+        SEVERITY_COLORS,
+    )
+    from monitorkit.display.theme import (
+        REFERENCE_COLOR as ESTIMATE_COLOR,
+    )
 
     result = report.result
     info = next((m for m in result.metrics if m.name == metric), None)
     values = [v for v in result.values if v.metric == metric and v.segment == segment]
     by_window = {v.window: v for v in values}
+    guesses = {v.window: v for v in result.estimated if v.metric == metric and v.segment == segment}
     windows = [w.window for w in result.windows[1:]]
     import numpy as np
 
@@ -91,10 +107,36 @@ def plot_metric_over_time(report: Any, metric: str, segment: str = _OVERALL, ax:
         [by_window[w].value if w in by_window else np.nan for w in windows], dtype=float
     )
     judged = np.array([w in by_window and by_window[w].skipped is None for w in windows])
-    baseline = by_window[_OVERALL].baseline if _OVERALL in by_window else math.nan
+    baseline = math.nan
+    for source in (by_window, guesses):
+        if _OVERALL in source and math.isfinite(source[_OVERALL].baseline):
+            baseline = source[_OVERALL].baseline
+            break
     with _style():
         figure, ax = _new_axes(ax, (7.0, 3.0))
-        ax.plot(positions, series, color=CURRENT_COLOR, linewidth=1.6, label=metric)
+        if guesses:
+            estimate = np.array([guesses[w].value if w in guesses else np.nan for w in windows])
+            lower = np.array([guesses[w].lower if w in guesses else np.nan for w in windows])
+            upper = np.array([guesses[w].upper if w in guesses else np.nan for w in windows])
+            ax.fill_between(
+                positions,
+                lower,
+                upper,
+                color=ESTIMATE_COLOR,
+                alpha=0.18,
+                linewidth=0,
+                label="estimate's band",
+            )
+            ax.plot(
+                positions,
+                estimate,
+                color=ESTIMATE_COLOR,
+                linewidth=1.3,
+                linestyle="-.",
+                label="estimated (no labels needed)",
+            )
+        if np.isfinite(series).any():
+            ax.plot(positions, series, color=CURRENT_COLOR, linewidth=1.6, label=metric)
         ax.scatter(positions[judged], series[judged], color=CURRENT_COLOR, s=22, zorder=3)
         ax.scatter(
             positions[~judged],
@@ -131,6 +173,177 @@ def plot_metric_over_time(report: Any, metric: str, segment: str = _OVERALL, ax:
         where = "" if segment == _OVERALL else f" ({segment})"
         ax.set_title(f"{metric}{where} per window (hollow: too few rows)", loc="left")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return figure
+
+
+def _causes_table(report: Any) -> str:
+    """Where to look first: the bins that account most for the lead metric's change."""
+    causes = report.result.causes
+    if not causes:
+        return ""
+    first = causes[0]
+    where = "" if first.window == _OVERALL else f" in window {first.window}"
+    scope = "the whole of current" if first.segment == _OVERALL else f"segment {first.segment}"
+    header = (
+        "<tr><th>column</th><th>value</th><th class='mk-num'>share of rows</th>"
+        "<th class='mk-num'>in the baseline</th>"
+        f"<th class='mk-num'>{escape(first.metric)} there</th>"
+        "<th class='mk-num'>in the baseline</th><th class='mk-num'>explains</th><th>note</th></tr>"
+    )
+    rows = "".join(
+        f"<tr><td><code>{escape(c.column)}</code></td><td>{escape(c.bin)}</td>"
+        f"<td class='mk-num'>{fmt.percent(c.share, 0)}</td>"
+        f"<td class='mk-num'>{fmt.percent(c.baseline_share, 0)}</td>"
+        f"<td class='mk-num'>{fmt.number(c.value)}</td>"
+        f"<td class='mk-num'>{fmt.number(c.baseline_value)}</td>"
+        f"<td class='mk-num'>{fmt.percent(c.explained, 0)}</td>"
+        f"<td>{escape(f'new since {c.new_since}' if c.new_since else '')}</td></tr>"
+        for c in causes
+    )
+    return (
+        "<h3>Where to look first</h3>"
+        f"<p>The values that account most for the change of <code>{escape(first.metric)}</code>"
+        f"{escape(where)} ({escape(scope)}): <em>explains</em> is the share of the change "
+        "against the baseline that goes away without these rows, less what they took away "
+        "in the baseline already.</p>"
+        + scrollable(f'<table class="mk-table">{header}{rows}</table>')
+    )
+
+
+def _shift_note(report: Any) -> str:
+    shifts = report.result.concept_shifts
+    if not shifts:
+        return ""
+    from monitorkit.performance.estimation import CONCEPT_DRIFT_MESSAGE
+
+    items = "".join(
+        f"<li><code>{escape(s.metric)}</code> in {escape(s.window)}: realised "
+        f"{fmt.number(s.realised)}, estimated {fmt.number(s.estimated)} "
+        f"(band {_interval(s.lower, s.upper)})</li>"
+        for s in shifts[:8]
+    )
+    more = f"<li>and {len(shifts) - 8} more</li>" if len(shifts) > 8 else ""
+    message = CONCEPT_DRIFT_MESSAGE[0].upper() + CONCEPT_DRIFT_MESSAGE[1:]
+    return (
+        f"<h3>Estimates against realised values</h3><p>{severity_pill('warning')} "
+        f"<strong>{escape(message)}.</strong> The estimates from the baseline's calibration "
+        "assume a score means what it meant in the baseline; where labels arrived, these "
+        f"values left the band:</p><ul>{items}{more}</ul>"
+    )
+
+
+def _fairness(report: Any) -> str:
+    """The fairness gaps on the whole of current, the groups' rates, and with windows the
+    gaps per window."""
+    from monitorkit.performance.fairness import MEASURES
+
+    result = report.result
+    if not result.fairness:
+        return ""
+    whole = [g for g in result.fairness if g.window == _OVERALL]
+    header = (
+        "<tr><th>severity</th><th>attribute</th><th>measure</th><th class='mk-num'>value</th>"
+        "<th class='mk-num'>baseline</th><th>interval</th><th>lowest</th><th>highest</th>"
+        "<th>note</th></tr>"
+    )
+    rows = "".join(
+        f"<tr><td>{severity_pill(str(g.severity))}</td><td><code>{escape(g.attribute)}</code>"
+        f"</td><td>{escape(MEASURES[g.measure].label)}</td>"
+        f"<td class='mk-num'>{fmt.number(g.value)}</td>"
+        f"<td class='mk-num'>{fmt.number(g.baseline)}</td><td>{_interval(g.lower, g.upper)}</td>"
+        f"<td>{escape(g.lowest_group or '–')}</td><td>{escape(g.highest_group or '–')}</td>"
+        f"<td>{escape(g.skipped or '')}</td></tr>"
+        for g in whole
+    )
+    groups = [g for g in result.fairness_groups if g.window == _OVERALL]
+    group_header = (
+        "<tr><th>attribute</th><th>group</th><th class='mk-num'>rows</th>"
+        "<th class='mk-num'>selection rate</th><th class='mk-num'>true-positive rate</th>"
+        "<th class='mk-num'>false-positive rate</th><th class='mk-num'>accuracy</th>"
+        "<th>note</th></tr>"
+    )
+    group_rows = "".join(
+        f"<tr><td><code>{escape(g.attribute)}</code></td><td>{escape(g.group)}</td>"
+        f"<td class='mk-num'>{g.n:,}</td><td class='mk-num'>{fmt.percent(g.selection_rate)}</td>"
+        f"<td class='mk-num'>{fmt.percent(g.true_positive_rate)}</td>"
+        f"<td class='mk-num'>{fmt.percent(g.false_positive_rate)}</td>"
+        f"<td class='mk-num'>{fmt.percent(g.accuracy)}</td><td>{escape(g.skipped or '')}</td></tr>"
+        for g in groups
+    )
+    parts = [
+        "<h3>Fairness</h3>",
+        "<p>Gaps between the groups of each sensitive attribute (a difference above 0.10 "
+        "warns, above 0.20 is critical; a parity ratio below 0.9 warns, below 0.8 — the "
+        "four-fifths rule — is critical), flagged only when the interval excludes no gap.</p>",
+        scrollable(f'<table class="mk-table">{header}{rows}</table>'),
+        "<details><summary>Rates per group (the whole of current)</summary>"
+        + scrollable(f'<table class="mk-table">{group_header}{group_rows}</table>')
+        + "</details>",
+    ]
+    windows = [w.window for w in result.windows[1:]]
+    if windows:
+        measures = list(MEASURES)
+        cells = {(g.window, g.attribute, g.measure): g for g in result.fairness}
+        attributes = sorted({g.attribute for g in whole})
+        head = (
+            "<tr><th>window</th><th>attribute</th>"
+            + "".join(f"<th class='mk-num'>{escape(MEASURES[m].label)}</th>" for m in measures)
+            + "</tr>"
+        )
+        lines = []
+        for window in windows:
+            for attribute in attributes:
+                tds = []
+                for m in measures:
+                    g = cells.get((window, attribute, m))
+                    if g is None:
+                        tds.append("<td class='mk-num'>–</td>")
+                        continue
+                    mark = "" if g.severity == "ok" else " " + severity_pill(str(g.severity))
+                    style = "mk-num mk-muted" if g.skipped else "mk-num"
+                    tds.append(f"<td class='{style}'>{fmt.number(g.value)}{mark}</td>")
+                lines.append(
+                    f"<tr><td>{escape(window)}</td><td><code>{escape(attribute)}</code></td>"
+                    + "".join(tds)
+                    + "</tr>"
+                )
+        parts.append(
+            "<details><summary>Gaps per window</summary>"
+            + scrollable(f'<table class="mk-table">{head}{"".join(lines)}</table>')
+            + "</details>"
+        )
+    return "".join(parts)
+
+
+def plot_calibration(report: Any, ax: Any = None):
+    """The calibration curve of the whole of current: share positive against mean score per
+    score bin (marker area ∝ rows), beside the diagonal of perfect calibration. Returns the
+    matplotlib Figure."""
+    from monitorkit.display.plots import _new_axes, _style
+    from monitorkit.display.theme import CURRENT_COLOR, NEUTRAL_COLOR
+    from monitorkit.errors import InputError
+
+    curve = report.result.calibration_curve
+    if not curve:
+        raise InputError(
+            "the report has no calibration curve: it needs a binary target with labels and "
+            "a score column (ColumnSpec(prediction=…))."
+        )
+    scores, observed, rows = (list(column) for column in zip(*curve))
+    with _style():
+        figure, ax = _new_axes(ax, (4.2, 3.6))
+        ax.plot([0, 1], [0, 1], color=NEUTRAL_COLOR, linestyle="--", linewidth=1, label="ideal")
+        ax.plot(scores, observed, color=CURRENT_COLOR, linewidth=1.4, label="current")
+        top = max(rows)
+        ax.scatter(
+            scores, observed, s=[12 + 60 * n / top for n in rows], color=CURRENT_COLOR, zorder=3
+        )
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean score in the bin")
+        ax.set_ylabel("share positive")
+        ax.set_title("calibration (the whole of current)", loc="left")
+        ax.legend(loc="upper left")
     return figure
 
 
@@ -194,6 +407,12 @@ def performance_section(report: Any, *, plots: bool = True) -> str:
             names = [lead.metric, *names[: _MAIN_COLUMNS - 1]]
         names += [m.name for m in result.metrics if m.group == "operational"][:2]
         parts.append(_windows_table(report, names))
+        if result.estimated and any(not w.labelled for w in result.windows[1:]):
+            parts.append(
+                '<p class="mk-muted"><em>est.</em>: estimated without labels from the '
+                "baseline's calibration (confidence-based performance estimation), where "
+                "no realised value could be judged.</p>"
+            )
         if plots:
             metric = lead.metric if lead is not None else (names[0] if names else None)
             if metric is not None:
@@ -201,6 +420,17 @@ def performance_section(report: Any, *, plots: bool = True) -> str:
 
                 figure = plot_metric_over_time(report, metric, lead.segment if lead else _OVERALL)
                 parts.append(png_image(figure_to_png(figure), f"{metric} per window", 760))
+    parts.append(_causes_table(report))
+    parts.append(_shift_note(report))
+    parts.append(_fairness(report))
+    if plots and result.calibration_curve:
+        from monitorkit.display.plots import figure_to_png
+
+        parts.append(
+            "<details><summary>Calibration curve (the whole of current)</summary>"
+            + png_image(figure_to_png(plot_calibration(report)), "calibration curve", 380)
+            + "</details>"
+        )
     confusion = overall.confusion if overall is not None else ()
     if confusion:
         classes = result.classes if len(result.classes) == len(confusion) else range(len(confusion))

@@ -262,7 +262,10 @@ def rank_causes(
                     value=current.compute(positions),
                     baseline_value=baseline_bin_value,
                     explained=float(drag / change),
-                    new_since=(first_seen(positions) if new and first_seen else None),
+                    # the first window of all of current holding the value, not the cell's
+                    new_since=(
+                        first_seen(np.flatnonzero(codes == label)) if new and first_seen else None
+                    ),
                 )
             )
     found.sort(key=lambda c: -c.explained)

@@ -1,9 +1,10 @@
 """Labels and predictions as aligned arrays, the task they describe, and late labels joined in.
 
-Task inference (``task=None``) from the target's non-missing values: a boolean column, one
-with exactly two distinct values, or a 0/1 column (even with one class only) is ``binary``;
-other numeric columns are ``regression``; other (text / categorical) columns are
-``multiclass``.
+Task inference (``task=None``): a prediction whose values are lists (list, tuple or array:
+the items recommended, best first) is ``ranking``. Otherwise from the target's non-missing
+values: a boolean column, one with exactly two distinct values, or a 0/1 column (even with
+one class only) is ``binary``; other numeric columns are ``regression``; other (text /
+categorical) columns are ``multiclass``.
 
 Binary encoding: booleans and 0/1 numbers as they are (1 / True positive); text
 true/yes/t/y/1 positive when every value is such a word or its opposite
@@ -16,6 +17,12 @@ target, a numeric ``prediction`` is a score and ``score >= threshold`` the predi
 NaN policy: rows without a label are *unlabelled* (they count for label coverage only); rows
 with a label but a missing or non-numeric prediction (or score) are *dropped* from the metrics
 and counted.
+
+Ranking: the target is the clicked item, or a list of clicked items; a missing target (or an
+empty list) means *no click*, which is an outcome, so every row is labelled. Rows whose
+prediction is missing (not a list) are dropped. The arrays hold, per row, the position of
+the first clicked item in the list and the hits among the first positions (see
+:class:`~monitorkit.performance.metrics.LabelArrays`).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from monitorkit.errors import ColumnNotFoundError, InputError
-from monitorkit.performance.metrics import TASKS, LabelArrays
+from monitorkit.performance.metrics import TASKS, LabelArrays, ranking_depth
 from monitorkit.schema import numeric_values, read_frame
 
 _TRUE_WORDS = {"true", "yes", "t", "y", "1"}
@@ -52,9 +59,33 @@ class PreparedLabels:
         return LabelArrays(self.task, self.y_true[rows], self.y_pred[rows], score)
 
 
-def infer_task(target: pd.Series) -> str | None:
-    """``binary``, ``multiclass`` or ``regression`` from the target's values (module
-    docstring); None when there is no label at all."""
+_LIST_TYPES = (list, tuple, np.ndarray)
+
+
+def _holds_lists(values: pd.Series | None, look: int = 20) -> bool:
+    """Whether the first ``look`` present values are lists of items (not text)."""
+    if values is None:
+        return False
+    if isinstance(values.dtype, pd.ArrowDtype) and "list" in str(values.dtype):
+        return True
+    if values.dtype != object:
+        return False
+    present = [v for v in values.head(10_000).tolist() if _present(v)][:look]
+    return bool(present) and all(isinstance(v, _LIST_TYPES) for v in present)
+
+
+def _present(value: object) -> bool:
+    if isinstance(value, _LIST_TYPES):
+        return True
+    return not (value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA)
+
+
+def infer_task(target: pd.Series, prediction: pd.Series | None = None) -> str | None:
+    """``ranking`` when ``prediction`` holds lists, else ``binary``, ``multiclass`` or
+    ``regression`` from the target's values (module docstring); None when there is no label
+    at all."""
+    if _holds_lists(prediction):
+        return "ranking"
     present = target.dropna()
     if present.empty:
         return None
@@ -103,15 +134,25 @@ def prepare_labels(
     *,
     task: str | None = None,
     threshold: float = 0.5,
+    positive: object | None = None,
 ) -> PreparedLabels | None:
     """Aligned per-row arrays of ``frame`` (module docstring); None when no row has a label
-    or the task cannot be told (no prediction)."""
+    or the task cannot be told (no prediction). ``positive``: the binary target's positive
+    class when it was found on more rows than ``frame`` (one partition of a larger frame);
+    found from ``frame``'s target by default."""
     if task is not None and task not in TASKS:
         raise InputError(f"task must be one of {', '.join(TASKS)} or None; got {task!r}.")
     truth = frame[target]
-    task = task or infer_task(truth)
-    if task is None or (prediction is None and prediction_label is None):
+    if prediction is None and prediction_label is None:
         return None
+    predicted_column = prediction if prediction in frame.columns else prediction_label
+    task = task or infer_task(
+        truth, frame[predicted_column] if predicted_column in frame.columns else None
+    )
+    if task is None:
+        return None
+    if task == "ranking":
+        return _prepare_ranking(truth, frame[predicted_column])
     labelled = truth.notna().to_numpy()
     label_column = prediction_label if prediction_label in frame.columns else None
     score = None
@@ -121,7 +162,7 @@ def prepare_labels(
         usable = np.isfinite(y_true) & np.isfinite(y_pred)
         return PreparedLabels(task, y_true, y_pred, None, labelled, usable)
     if task == "binary":
-        positive = _positive_of(truth)
+        positive = _positive_of(truth) if positive is None else positive
         y_true = _binary(truth, positive)
         if prediction is not None and prediction in frame.columns:
             scores, _ = numeric_values(frame[prediction])
@@ -164,9 +205,56 @@ def prepare_labels(
     return PreparedLabels(task, y_true, y_pred, None, labelled, usable, classes=classes)
 
 
+def _prepare_ranking(truth: pd.Series, shown: pd.Series) -> PreparedLabels:
+    """Ranking arrays (module docstring): first-hit positions and cumulative hits."""
+    depth = ranking_depth()
+    lists = shown.to_numpy(dtype=object)
+    n = lists.size
+    is_list = np.fromiter((isinstance(v, _LIST_TYPES) for v in lists), bool, n)
+    if not is_list.any() and n:
+        raise InputError(
+            f"prediction column '{shown.name}' holds no lists, but the task is 'ranking': "
+            "each row's prediction must be the list of items shown, best first."
+        )
+    lengths = np.fromiter((len(v) if ok else 0 for v, ok in zip(lists, is_list)), np.int64, n)
+    row_of = np.repeat(np.arange(n), lengths)
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(int(lengths.sum())) - np.repeat(starts, lengths)  # 0-based
+    items = np.empty(int(lengths.sum()), dtype=object)
+    items[:] = [item for v, ok in zip(lists, is_list) if ok for item in v]
+    clicks = truth.to_numpy(dtype=object)
+    if any(isinstance(v, (*_LIST_TYPES, set, frozenset)) for v in clicks):
+        clicked = [
+            set(v)
+            if isinstance(v, (*_LIST_TYPES, set, frozenset))
+            else {v}
+            if _present(v)
+            else set()
+            for v in clicks
+        ]
+        hit = np.fromiter(
+            (item in clicked[row] for item, row in zip(items, row_of)), bool, items.size
+        )
+    else:
+        present = np.fromiter((_present(v) for v in clicks), bool, n)
+        hit = np.zeros(items.size, dtype=bool)
+        keep = present[row_of]
+        hit[keep] = np.asarray(items[keep] == clicks[row_of[keep]], dtype=bool)
+    hits = np.flatnonzero(hit)
+    first = np.zeros(n, dtype=np.int64)
+    rows_hit, first_of_row = np.unique(row_of[hits], return_index=True)
+    first[rows_hit] = position[hits[first_of_row]] + 1
+    within = hits[position[hits] < depth]
+    cumulative = np.zeros((n, depth), dtype=np.int64)
+    np.add.at(cumulative, (row_of[within], position[within]), 1)
+    cumulative = np.cumsum(cumulative, axis=1)
+    labelled = np.ones(n, dtype=bool)  # no click is an outcome too
+    return PreparedLabels("ranking", first, cumulative, None, labelled, is_list)
+
+
 def confusion_counts(arrays: LabelArrays, classes: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
     """Counts of (true class row, predicted class column) over ``classes`` (binary: 0, 1)."""
-    if arrays.task == "regression" or not classes:
+    if arrays.task in ("regression", "ranking") or not classes:
         return ()
     if arrays.task == "binary":
         y_true, y_pred = arrays.y_true, arrays.y_pred

@@ -1,7 +1,8 @@
 """The registry of performance metrics: small pure functions over label arrays.
 
 Every metric is a :class:`Metric`: a name (scikit-learn's scorer name where there is one), a
-human label, the tasks it applies to (``binary``, ``multiclass``, ``regression``), its
+human label, the tasks it applies to (``binary``, ``multiclass``, ``regression``,
+``ranking``), its
 direction (``higher_is_better``: True for recall, False for log loss or MAE, None for a metric
 that is shown but never judged), the function computing it from :class:`LabelArrays`, and how
 its confidence interval is found:
@@ -37,6 +38,24 @@ Definitions (``y_true``, ``y_pred`` labels, ``y_score`` the positive class's pro
   a zero target are left out, since their percentage error is undefined).
 * ``mean_error``: mean of ``y_pred − y_true`` (bias; positive means over-predicting); shown,
   not judged (the relative change of a bias near zero means nothing).
+
+Ranking / recommendation (``ranking``: the prediction is the list of items shown, best first;
+the target the clicked item, missing for no click, or a list of clicked items). A position of
+the list is a *hit* when its item was clicked (items compare with ``==``, so ``5`` and ``5.0``
+match, ``"5"`` and ``5`` do not). Every row with a list counts, rows without a click included:
+
+* ``click_through_rate``: the share of rows with at least one hit anywhere in the list (a
+  click on an item that was not shown is no hit; an empty list has none);
+* ``hit_rate@k``: the share of rows with a hit among the first ``k`` positions (equal to
+  :func:`sklearn.metrics.top_k_accuracy_score` when one item is clicked per row and the list
+  ranks every item);
+* ``precision@k``: the mean over rows of (hits among the first ``k`` positions) / ``k``; the
+  denominator is ``k`` even when fewer than ``k`` items were shown (a missing item is a miss);
+* ``mrr``: the mean over rows of 1 / (position of the first hit), 0 for a row without a hit.
+
+``k`` is 1, 5 and 10 (:data:`RANKING_KS`); add others with :func:`register_ranking_metrics`.
+Click-through and hit rates get Wilson intervals, precision@k and MRR the normal interval of
+their per-row mean.
 
 Minimum rows: a metric is computed on a window only when it has :data:`MIN_LABELLED_ROWS`
 (100) labelled rows, and for the metrics that need a class (``Metric.min_class``) also
@@ -84,7 +103,10 @@ def cell_confidence(cells: int, confidence: float = CONFIDENCE) -> float:
     return 1 - (1 - confidence) / max(int(cells), 1)
 
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "regression", "ranking")
+
+RANKING_KS = (1, 5, 10)
+"""The cut-offs ``k`` of the built-in ``hit_rate@k`` and ``precision@k``."""
 _EPS = np.finfo(np.float64).eps
 
 
@@ -94,7 +116,10 @@ class LabelArrays:
 
     ``binary``: ``y_true`` and ``y_pred`` are 0/1 integers and ``y_score`` the positive
     class's score (or None). ``multiclass``: labels as strings, no score. ``regression``:
-    floats, no score.
+    floats, no score. ``ranking``: ``y_true`` is the 1-based position of the first hit
+    (clicked item) in the list shown, 0 when none; ``y_pred`` a 2-D integer array, the hits
+    among the first 1, 2, …, ``depth`` positions (cumulative, one column per position; see
+    :func:`ranking_depth`); no score.
     """
 
     task: str
@@ -125,6 +150,7 @@ class Metric:
     per_row: Callable[[LabelArrays], np.ndarray] | None = None
     root: bool = False  # the metric is the square root of the mean of per_row (rmse)
     headline: bool = False  # leads a verdict before other metrics of the same severity
+    k: int | None = None  # ranking: the cut-off of hit_rate@k / precision@k
 
     @property
     def judged(self) -> bool:
@@ -205,6 +231,13 @@ def register_metric(metric: Metric) -> Metric:
         )
     METRICS[metric.name] = metric
     return metric
+
+
+def ranking_depth() -> int:
+    """The list positions ranking arrays keep: the largest ``k`` of a registered ranking
+    metric (10 with the built-in ones)."""
+    ks = [m.k for m in METRICS.values() if "ranking" in m.tasks and m.k is not None]
+    return max(ks, default=1)
 
 
 def metrics_for(task: str, names: list[str] | tuple[str, ...] | None = None) -> list[Metric]:
@@ -297,18 +330,6 @@ def quantile_interval(
 # ---- the built-in metrics -----------------------------------------------------------------
 
 
-def _sk():
-    import sklearn.metrics
-
-    return sklearn.metrics
-
-
-def _binary_or_macro(arrays: LabelArrays) -> dict:
-    if arrays.task == "binary":
-        return {"pos_label": 1, "average": "binary", "zero_division": np.nan}
-    return {"average": "macro", "zero_division": np.nan}
-
-
 def _binary_counts(arrays: LabelArrays, among: np.ndarray) -> tuple[int, int] | None:
     """(true positives, rows of ``among`` that are 1): recall's or precision's counts."""
     if arrays.task != "binary":
@@ -329,15 +350,25 @@ def _log_losses(arrays: LabelArrays) -> np.ndarray:
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
-def calibration_error(y_true: np.ndarray, y_score: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error over ``bins`` equal-width bins (see the module docstring)."""
-    if y_true.size == 0:
-        return math.nan
+def calibration_bins(
+    y_true: np.ndarray, y_score: np.ndarray, bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, sum of labels and sum of scores in each of ``bins`` equal-width score bins over
+    [0, 1] (a score on an inner edge belongs to the bin below it): the calibration curve
+    (mean label against mean score per filled bin) and :func:`calibration_error`'s terms."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     ids = np.searchsorted(edges[1:-1], y_score)
     counts = np.bincount(ids, minlength=bins)
     label_sums = np.bincount(ids, weights=y_true.astype(float), minlength=bins)
     score_sums = np.bincount(ids, weights=y_score.astype(float), minlength=bins)
+    return counts, label_sums, score_sums
+
+
+def calibration_error(y_true: np.ndarray, y_score: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over ``bins`` equal-width bins (see the module docstring)."""
+    if y_true.size == 0:
+        return math.nan
+    counts, label_sums, score_sums = calibration_bins(y_true, y_score, bins)
     filled = counts > 0
     gaps = np.abs(label_sums[filled] - score_sums[filled])  # = count · |mean y − mean p|
     return float(gaps.sum() / y_true.size)
@@ -366,10 +397,44 @@ def _r2(arrays: LabelArrays) -> float:
     return 1 - float(np.sum((y - arrays.y_pred) ** 2)) / total
 
 
-# Binary counting metrics are computed from the confusion counts in numpy (scikit-learn's
-# input validation costs milliseconds a call, and a report computes thousands, bootstrap
-# resamples included); they are tested against sklearn.metrics to the last digit. Multiclass
-# metrics and anything not listed here call sklearn.metrics directly.
+# Counting metrics are computed from the confusion counts in numpy (scikit-learn's input
+# validation costs milliseconds a call, and a report computes thousands, bootstrap resamples
+# included); they are tested against sklearn.metrics to the last digit. Multiclass ones follow
+# sklearn's rules: the labels are the sorted union of y_true and y_pred; an undefined
+# per-class value (zero_division=nan) is left out of the macro average; balanced accuracy
+# averages the recall of the classes present in y_true.
+
+
+def _class_counts(a: LabelArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per label of the union of y_true and y_pred (sorted): (true positives, rows with the
+    label as truth, rows with it predicted)."""
+    labels, codes = np.unique(np.concatenate([a.y_true, a.y_pred]), return_inverse=True)
+    size, n = labels.size, len(a)
+    truth, predicted = codes[:n], codes[n:]
+    hits = truth[truth == predicted]
+    return (
+        np.bincount(hits, minlength=size).astype(float),
+        np.bincount(truth, minlength=size).astype(float),
+        np.bincount(predicted, minlength=size).astype(float),
+    )
+
+
+def _per_class(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    out = np.full(top.size, np.nan)
+    np.divide(top, bottom, out=out, where=bottom > 0)
+    return out
+
+
+def _nanmean(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    keep = ~np.isnan(values)
+    if not keep.any():
+        return math.nan
+    return float(np.average(values[keep], weights=None if weights is None else weights[keep]))
+
+
+def _multiclass_f1(a: LabelArrays, weighted: bool = False) -> float:
+    tp, truth, predicted = _class_counts(a)
+    return _nanmean(_per_class(2 * tp, truth + predicted), truth if weighted else None)
 
 
 def _counts(a: LabelArrays) -> tuple[int, int, int, int]:
@@ -387,28 +452,30 @@ def _ratio(top: float, bottom: float) -> float:
 def _accuracy(a: LabelArrays) -> float:
     if a.task == "binary":
         return float(np.count_nonzero(a.y_true == a.y_pred) / len(a))
-    return _sk().accuracy_score(a.y_true, a.y_pred)
+    return float(np.count_nonzero(a.y_true == a.y_pred) / len(a))
 
 
 def _precision(a: LabelArrays) -> float:
     if a.task == "binary":
         tp, fp, _, _ = _counts(a)
         return _ratio(tp, tp + fp)
-    return _sk().precision_score(a.y_true, a.y_pred, **_binary_or_macro(a))
+    tp, _, predicted = _class_counts(a)
+    return _nanmean(_per_class(tp, predicted))
 
 
 def _recall(a: LabelArrays) -> float:
     if a.task == "binary":
         tp, _, fn, _ = _counts(a)
         return _ratio(tp, tp + fn)
-    return _sk().recall_score(a.y_true, a.y_pred, **_binary_or_macro(a))
+    tp, truth, _ = _class_counts(a)
+    return _nanmean(_per_class(tp, truth))
 
 
 def _f1(a: LabelArrays) -> float:
     if a.task == "binary":
         tp, fp, fn, _ = _counts(a)
         return _ratio(2 * tp, 2 * tp + fp + fn)
-    return _sk().f1_score(a.y_true, a.y_pred, **_binary_or_macro(a))
+    return _multiclass_f1(a)
 
 
 def _balanced_accuracy(a: LabelArrays) -> float:
@@ -416,7 +483,8 @@ def _balanced_accuracy(a: LabelArrays) -> float:
         tp, fp, fn, tn = _counts(a)
         rates = [r for r in (_ratio(tp, tp + fn), _ratio(tn, tn + fp)) if not math.isnan(r)]
         return float(np.mean(rates)) if rates else math.nan
-    return _sk().balanced_accuracy_score(a.y_true, a.y_pred)
+    tp, truth, _ = _class_counts(a)
+    return _nanmean(_per_class(tp, truth))  # the recall of each class present in y_true
 
 
 def _rank_auc(a: LabelArrays) -> float:
@@ -504,7 +572,7 @@ for _metric in (
         "F1 (weighted)",
         ("multiclass",),
         True,
-        lambda a: _sk().f1_score(a.y_true, a.y_pred, average="weighted", zero_division=np.nan),
+        lambda a: _multiclass_f1(a, weighted=True),
         min_class="each",
         headline=True,
     ),
@@ -599,3 +667,80 @@ for _metric in (
     ),
 ):
     register_metric(_metric)
+
+
+# ---- ranking / recommendation -------------------------------------------------------------
+
+
+def _hits_at(a: LabelArrays, k: int) -> np.ndarray:
+    """Hits among the first ``k`` positions, per row."""
+    if a.y_pred.ndim != 2 or a.y_pred.shape[1] == 0:
+        return np.zeros(len(a))
+    return a.y_pred[:, min(k, a.y_pred.shape[1]) - 1].astype(float)
+
+
+def _hit_within(a: LabelArrays, k: int) -> np.ndarray:
+    return (a.y_true >= 1) & (a.y_true <= k)
+
+
+def _reciprocal_ranks(a: LabelArrays) -> np.ndarray:
+    ranks = a.y_true.astype(float)
+    return np.divide(1.0, ranks, out=np.zeros(ranks.size), where=ranks > 0)
+
+
+def register_ranking_metrics(k: int) -> tuple[Metric, Metric]:
+    """Register ``hit_rate@k`` and ``precision@k`` (module docstring) for the cut-off ``k``.
+
+    >>> [m.name for m in register_ranking_metrics(3)]
+    ['hit_rate@3', 'precision@3']
+    >>> for name in ("hit_rate@3", "precision@3"):
+    ...     _ = METRICS.pop(name)
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"a ranking cut-off k must be a positive integer; got {k!r}.")
+    k = int(k)
+    hit_rate = Metric(
+        f"hit_rate@{k}",
+        f"hit rate at {k}",
+        ("ranking",),
+        True,
+        lambda a: float(_hit_within(a, k).mean()),
+        proportion=lambda a: (int(_hit_within(a, k).sum()), len(a)),
+        headline=k == max(RANKING_KS),
+        k=k,
+    )
+    precision = Metric(
+        f"precision@{k}",
+        f"precision at {k}",
+        ("ranking",),
+        True,
+        lambda a: float(_hits_at(a, k).mean() / k),
+        per_row=lambda a: _hits_at(a, k) / k,
+        k=k,
+    )
+    return register_metric(hit_rate), register_metric(precision)
+
+
+register_metric(
+    Metric(
+        "click_through_rate",
+        "click-through rate",
+        ("ranking",),
+        True,
+        lambda a: float(np.count_nonzero(a.y_true) / len(a)),
+        proportion=lambda a: (int(np.count_nonzero(a.y_true)), len(a)),
+        headline=True,
+    )
+)
+for _k in RANKING_KS:
+    register_ranking_metrics(_k)
+register_metric(
+    Metric(
+        "mrr",
+        "mean reciprocal rank",
+        ("ranking",),
+        True,
+        lambda a: float(_reciprocal_ranks(a).mean()),
+        per_row=_reciprocal_ranks,
+    )
+)

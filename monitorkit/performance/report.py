@@ -38,13 +38,14 @@ import numpy as np
 import pandas as pd
 
 from monitorkit.errors import ColumnNotFoundError, InputError
-from monitorkit.performance import causes
+from monitorkit.performance import causes, estimation, fairness
 from monitorkit.performance import metrics as registry
 from monitorkit.performance.causes import Cause
 from monitorkit.performance.labels import PreparedLabels, confusion_counts, prepare_labels
 from monitorkit.performance.results import (
     OVERALL,
     PERFORMANCE_SCHEMA_VERSION,
+    ConceptShift,
     MetricInfo,
     MetricValue,
     PerformanceResult,
@@ -60,6 +61,8 @@ MAX_SEGMENT_VALUES = 20
 
 LATENCY_COLUMNS = ("latency_ms", "latency")
 ERROR_COLUMN = "error"
+RESOURCE_COLUMNS = (("memory_mb", "memory (MB)"), ("cpu_ms", "CPU time (ms)"))
+"""Per-prediction resource columns judged by their mean when present (lower is better)."""
 _LATENCY = (
     ("latency_p50", 50, "p50_ms"),
     ("latency_p95", 95, "p95_ms"),
@@ -131,6 +134,7 @@ class PerformanceReport(Report, kind="performance"):
         business: BusinessSpec | None = None,
         tolerance: Mapping[str, Any] | None = None,
         task: str | None = None,
+        fairness_rule: Any = None,
     ) -> None:
         self.result = compute_performance(
             current,
@@ -143,15 +147,28 @@ class PerformanceReport(Report, kind="performance"):
             business=business,
             tolerance=tolerance,
             task=task,
+            fairness_rule=fairness_rule,
         )
 
     # ---- views ---------------------------------------------------------------------------
 
     @property
+    def all_values(self) -> tuple[MetricValue, ...]:
+        """The realised values, then the estimated ones (estimation without labels)."""
+        return self.result.values + self.result.estimated
+
+    @property
     def problems(self) -> list[MetricValue]:
-        """Values at warning or above, worst first (overall rows before windows at a tie)."""
-        bad = [v for v in self.result.values if v.severity > Severity.OK]
+        """Values (realised or estimated) at warning or above, worst first (overall rows
+        before windows at a tie)."""
+        bad = [v for v in self.all_values if v.severity > Severity.OK]
         return sorted(bad, key=lambda v: (-v.severity.rank, -self._worse_by(v)))
+
+    @property
+    def fairness_problems(self) -> list[Any]:
+        """Fairness gaps at warning or above, the most severe first."""
+        bad = [g for g in self.result.fairness if g.severity > Severity.OK]
+        return sorted(bad, key=lambda g: (-g.severity.rank, g.window != OVERALL))
 
     @property
     def worst(self) -> MetricValue | None:
@@ -186,10 +203,16 @@ class PerformanceReport(Report, kind="performance"):
 
     @property
     def severity(self) -> Severity:
-        """The worst metric's severity (critical when nothing could be judged)."""
+        """The worst of the metrics (realised and estimated) and fairness gaps; at least a
+        warning when realised values left their estimates' band (a concept shift); critical
+        when nothing could be judged."""
         if self.not_judged:
             return Severity.CRITICAL
-        return Severity.worst(v.severity for v in self.result.values)
+        found = [v.severity for v in self.all_values]
+        found += [g.severity for g in self.result.fairness]
+        if self.result.concept_shifts:
+            found.append(Severity.WARNING)
+        return Severity.worst(found)
 
     def _info(self, name: str) -> MetricInfo | None:
         return next((m for m in self.result.metrics if m.name == name), None)
@@ -204,6 +227,8 @@ class PerformanceReport(Report, kind="performance"):
     def _describe(self, value: MetricValue, since: str | None) -> str:
         info = self._info(value.metric)
         label = info.label if info else value.metric
+        if value.estimated:
+            label += " (estimated without labels)"
         where = "" if value.segment == OVERALL else f" in {value.segment}"
         when = "" if value.window == OVERALL else f" in window {value.window}"
         verb = "fell" if value.value < value.baseline else "rose"
@@ -216,48 +241,91 @@ class PerformanceReport(Report, kind="performance"):
             text += f" since {since}"
         return text
 
+    def _fairness_text(self) -> str | None:
+        bad = self.fairness_problems
+        if not bad:
+            return None
+        gap = bad[0]
+        measure = fairness.MEASURES[gap.measure]
+        when = "" if gap.window == OVERALL else f" in window {gap.window}"
+        text = (
+            f"{measure.label} for {gap.attribute} is {_num(gap.value)}{when} "
+            f"({gap.lowest_group} lowest, {gap.highest_group} highest"
+            + (f"; baseline {_num(gap.baseline)}" if math.isfinite(gap.baseline) else "")
+            + ")"
+        )
+        others = {(g.measure, g.attribute) for g in bad} - {(gap.measure, gap.attribute)}
+        if others:
+            text += f" and {len(others)} more fairness gap{'s' if len(others) > 1 else ''}"
+        return text
+
+    def _shift_text(self) -> str | None:
+        shifts = self.result.concept_shifts
+        if not shifts:
+            return None
+        first = shifts[0]
+        when = "" if first.window == OVERALL else f" in window {first.window}"
+        return (
+            f"{estimation.CONCEPT_DRIFT_MESSAGE} ({first.metric}{when}: realised "
+            f"{_num(first.realised)}, outside the estimate's band {_num(first.lower)}–"
+            f"{_num(first.upper)})"
+        )
+
     @property
     def verdict(self) -> str:
-        """One sentence: the worst change against the baseline and what else moved."""
+        """One sentence: the worst change against the baseline (where it is concentrated),
+        what else moved, fairness gaps, and a concept shift when realised values left the
+        estimates' band."""
         result = self.result
         if self.not_judged:
             return f"performance could not be judged: {self.not_judged}"
         leads = self._leads()
         unlabelled = None if self.labelled else (result.note or "no labels in current yet")
-        if not leads:
-            judged = {v.metric for v in result.values if v.skipped is None}
-            text = (
+        parts = []
+        if leads:
+            text = self._describe(*leads[0])
+            cause = result.causes[0] if result.causes else None
+            lead = leads[0][0]
+            if cause is not None and (cause.metric, cause.window, cause.segment) == (
+                lead.metric,
+                lead.window,
+                lead.segment,
+            ):
+                verb = "fell" if lead.value < lead.baseline else "rose"
+                text += f"; it {verb} most for {cause.describe()}"
+            others = [lead for lead, _ in leads[1:]]
+            if others:
+                named = ", ".join(
+                    f"{v.metric}{'' if v.segment == OVERALL else ' in ' + v.segment}"
+                    f" ({_signed(v.change)})"
+                    for v in others[:3]
+                )
+                more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+                text += f"; also {named}{more}"
+            parts.append(text)
+        fair = self._fairness_text()
+        if fair:
+            parts.append(f"fairness: {fair}" if parts else fair)
+        shift = self._shift_text()
+        if shift:
+            parts.append(shift)
+        if not parts:
+            judged = {v.metric for v in self.all_values if v.skipped is None}
+            parts.append(
                 f"{len(judged)} metrics within tolerance of the baseline"
                 if judged
                 else "nothing to compare with the baseline yet"
             )
-            return f"{unlabelled}; {text}" if unlabelled else text
-        text = self._describe(*leads[0])
-        cause = self.result.causes[0] if self.result.causes else None
-        lead = leads[0][0]
-        if cause is not None and (cause.metric, cause.window, cause.segment) == (
-            lead.metric,
-            lead.window,
-            lead.segment,
-        ):
-            verb = "fell" if lead.value < lead.baseline else "rose"
-            text += f"; it {verb} most for {cause.describe()}"
-        others = [lead for lead, _ in leads[1:]]
-        if others:
-            named = ", ".join(
-                f"{v.metric}{'' if v.segment == OVERALL else ' in ' + v.segment}"
-                f" ({_signed(v.change)})"
-                for v in others[:3]
-            )
-            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
-            text += f"; also {named}{more}"
+        text = "; ".join(parts)
         return f"{unlabelled}; {text}" if unlabelled else text
 
     @property
     def figures(self) -> dict[str, float]:
         """Flat named numbers: per metric on the whole of current ``<metric>``,
         ``<metric>.baseline``, ``<metric>.change``; per segment ``<metric>|<segment>``;
-        ``label_coverage``, ``rows``, ``labelled_rows``, ``problems``."""
+        estimated (without labels) ``<metric>.estimated``; per fairness gap on the whole
+        ``<measure>|<attribute>``; ``label_coverage``, ``rows``, ``labelled_rows``,
+        ``problems``, ``fairness_problems``, ``concept_shifts``."""
         result = self.result
         figures: dict[str, float] = {"rows": result.current_rows, "problems": len(self.problems)}
         if result.windows:
@@ -273,6 +341,16 @@ class PerformanceReport(Report, kind="performance"):
                 figures[f"{value.metric}.change"] = value.change
             else:
                 figures[f"{value.metric}|{value.segment}"] = value.value
+        for value in result.estimated:
+            if value.window == OVERALL and value.segment == OVERALL:
+                figures[f"{value.metric}.estimated"] = value.value
+        if result.fairness:
+            figures["fairness_problems"] = len(self.fairness_problems)
+            for gap in result.fairness:
+                if gap.window == OVERALL:
+                    figures[f"{gap.measure}|{gap.attribute}"] = gap.value
+        if result.estimated:
+            figures["concept_shifts"] = len(result.concept_shifts)
         return {k: float(v) for k, v in figures.items() if math.isfinite(v)}
 
     def to_frame(self) -> pd.DataFrame:
@@ -292,18 +370,32 @@ class PerformanceReport(Report, kind="performance"):
             "upper",
             "skipped",
         ]
-        rows = [{**dataclasses.asdict(v), "severity": str(v.severity)} for v in self.result.values]
+        rows = [{**dataclasses.asdict(v), "severity": str(v.severity)} for v in self.all_values]
         return pd.DataFrame(rows, columns=columns)
 
+    def fairness_frame(self) -> pd.DataFrame:
+        """One row per (window, attribute, measure) gap: value, baseline, interval, severity,
+        the groups with the lowest and highest rate, why it was not judged."""
+        rows = [
+            {**dataclasses.asdict(g), "severity": str(g.severity)} for g in self.result.fairness
+        ]
+        return pd.DataFrame(rows)
+
     def over_time(self, segment: str = OVERALL) -> pd.DataFrame:
-        """One row per window of ``by`` (not the whole), one column per metric's value."""
+        """One row per window of ``by`` (not the whole), one column per metric's value: the
+        realised value, else the estimated one (without labels)."""
         frame = self.to_frame()
         frame = frame[(frame["window"] != OVERALL) & (frame["segment"] == segment)]
         if frame.empty:
             return pd.DataFrame()
         order = [w.window for w in self.result.windows if w.window != OVERALL]
-        table = frame.pivot(index="window", columns="metric", values="value")
-        return table.reindex(order)
+        realised, estimated = (
+            frame[frame["estimated"] == flag].pivot(
+                index="window", columns="metric", values="value"
+            )
+            for flag in (False, True)
+        )
+        return realised.combine_first(estimated).reindex(order)
 
     def __str__(self) -> str:
         result = self.result
@@ -559,8 +651,14 @@ def metric_values(
         if ERROR_COLUMN in frame.columns:
             errors = _truthy(frame[ERROR_COLUMN])[rows]
             found["error_rate" + suffix] = float(errors.mean()) if errors.size else math.nan
+        for column, _ in RESOURCE_COLUMNS:
+            if column in frame.columns:
+                found[column + suffix] = _finite_mean(numeric_values(frame[column])[0][rows])
         for name, _, how in business_specs:
             found[name + suffix] = _business_value(frame, rows, how, name)
+    sensitive = [i.name for i in resolved.columns if i.sensitive and i.name in frame.columns]
+    if prepared is not None and sensitive:
+        found.update(fairness.fairness_figures(prepared, frame, sensitive))
     return {k: v for k, v in found.items() if isinstance(v, (int, float)) and math.isfinite(v)}
 
 
@@ -591,6 +689,7 @@ class _BaselineSide:
     frame: pd.DataFrame | None = None
     resolved: Any = None
     profile: Any = None
+    calibration: Any = None  # estimation.Calibration: estimates where labels are missing
 
 
 def _read_baseline(
@@ -611,7 +710,11 @@ def _read_baseline(
         baseline = baseline.baseline or baseline.require_rows("performance against a baseline")
     if isinstance(baseline, Baseline):
         return _BaselineSide(
-            dict(baseline.metrics), dict(baseline.latency), baseline.model, profile=baseline.profile
+            dict(baseline.metrics),
+            dict(baseline.latency),
+            baseline.model,
+            profile=baseline.profile,
+            calibration=baseline.calibration,
         )
     frame = read_frame(baseline, name="baseline")
     spec = columns.resolved.spec
@@ -632,8 +735,24 @@ def _read_baseline(
     )
     latency_column = next((c for c in LATENCY_COLUMNS if c in frame.columns), None)
     return _BaselineSide(
-        found, latency_figures(frame, latency_column, None), frame=frame, resolved=resolved
+        found,
+        latency_figures(frame, latency_column, resolved.timestamp),
+        frame=frame,
+        resolved=resolved,
+        calibration=_quiet_calibration(frame, resolved),
     )
+
+
+def _quiet_calibration(frame: pd.DataFrame, resolved: Any) -> Any:
+    """The calibration of reference rows, or None without a word: reference rows that cannot
+    be calibrated (too few, one class) are common and not the user's question here."""
+    import warnings
+
+    from monitorkit.baseline import baseline_calibration
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", estimation.CalibrationWarning)
+        return baseline_calibration(frame, resolved)
 
 
 class _Judge:
@@ -660,6 +779,8 @@ class _Judge:
         base = self.base_metrics.get(key, self.base_metrics.get(name, math.nan))
         if name.startswith("latency_p"):
             base = self.base_latency.get(dict((n, k) for n, _, k in _LATENCY)[name], math.nan)
+        if name == "throughput" and segment == OVERALL:
+            base = self.base_latency.get("throughput_rows_per_s", math.nan)
         return float(base) if isinstance(base, (int, float)) else math.nan
 
     def __call__(
@@ -740,8 +861,15 @@ def compute_performance(
     business: BusinessSpec | None = None,
     tolerance: Mapping[str, Any] | None = None,
     task: str | None = None,
+    fairness_rule: Any = None,
 ) -> PerformanceResult:
     """The :class:`PerformanceResult` of :class:`PerformanceReport` (same parameters)."""
+    from monitorkit.performance import merged
+
+    if merged.is_dask_frame(current):  # per-partition states, merged (see merged.py)
+        options = {"threshold": threshold, "metrics": metrics, "business": business}
+        options |= {"tolerance": tolerance, "task": task}
+        return merged.compute_merged(current, spec, baseline, by, segments, **options)
     from monitorkit.baseline import Baseline
     from monitorkit.windows import assign_windows
 
@@ -839,6 +967,25 @@ def compute_performance(
                 tolerances.get("error_rate", default_tolerance),
             )
         )
+    resources = {
+        column: numeric_values(frame[column])[0]
+        for column, _ in RESOURCE_COLUMNS
+        if column in frame.columns
+    }
+    infos += [
+        MetricInfo(column, label, "operational", False, tolerances.get(column, default_tolerance))
+        for column, label in RESOURCE_COLUMNS
+        if column in resources
+    ]
+    timestamps = None
+    if columns.timestamp is not None and columns.timestamp in frame.columns:
+        from monitorkit.windows import utc_times
+
+        timestamps = utc_times(frame[columns.timestamp])
+        if timestamps.notna().sum() > 1:
+            infos.append(MetricInfo("throughput", "throughput (rows/s)", "operational", None))
+        else:
+            timestamps = None
     info_of = {i.name: i for i in infos}
 
     window_rows: list[tuple[str, np.ndarray, str | None]] = [(OVERALL, np.arange(len(frame)), None)]
@@ -846,6 +993,7 @@ def compute_performance(
         cut = assign_windows(frame, by, columns.timestamp)
         for window, rows in zip(cut.windows, cut.row_positions()):
             window_rows.append((window.label, rows, window.iso_start()))
+    seconds = _window_seconds(timestamps, cut.windows if by is not None else ())
     segment_list = segment_rows(frame, columns.segments)
     level = registry.cell_confidence(len(window_rows) * len(segment_list))
     labelled = prepared.labelled if prepared is not None else np.zeros(len(frame), dtype=bool)
@@ -954,6 +1102,39 @@ def compute_performance(
                         int(flags.size),
                     )
                 )
+            for name, all_numbers in resources.items():
+                numbers = all_numbers[part]
+                numbers = numbers[np.isfinite(numbers)]
+                n = int(numbers.size)
+                skipped = f"too few rows ({n} < {min_rows})" if n < min_rows else None
+                values.append(
+                    judge(
+                        window,
+                        name,
+                        segment,
+                        float(numbers.mean()) if n else math.nan,
+                        n,
+                        skipped,
+                        lambda v=numbers: registry.mean_interval(v, level),
+                        True,
+                        n,
+                    )
+                )
+            if timestamps is not None:
+                span = seconds.get(window, math.nan)
+                values.append(
+                    judge(
+                        window,
+                        "throughput",
+                        segment,
+                        part.size / span if span > 0 else math.nan,
+                        int(part.size),
+                        None,
+                        lambda: (math.nan, math.nan),
+                        False,
+                        int(part.size),
+                    )
+                )
 
     causes = _rank_causes(
         frame,
@@ -969,6 +1150,43 @@ def compute_performance(
         latency_column,
         threshold,
     )
+    curve: tuple[tuple[float, float, int], ...] = ()
+    if prepared is not None and prepared.task == "binary" and prepared.y_score is not None:
+        whole = prepared.arrays(np.arange(len(frame)))
+        counts, label_sums, score_sums = registry.calibration_bins(whole.y_true, whole.y_score)
+        curve = tuple(
+            (float(score_sums[i] / counts[i]), float(label_sums[i] / counts[i]), int(counts[i]))
+            for i in np.flatnonzero(counts)
+        )
+    sensitive = [
+        i.name for i in columns.resolved.columns if i.sensitive and i.name in frame.columns
+    ]
+    groups: tuple = ()
+    gaps: tuple = ()
+    if sensitive and prepared is not None:
+        groups, gaps = fairness.compute_fairness(
+            prepared,
+            frame,
+            sensitive,
+            window_rows,
+            confidence=registry.cell_confidence(len(window_rows) * len(sensitive)),
+            rule=fairness_rule,
+            baseline=base_metrics,
+        )
+    estimated, shifts = _estimate(
+        frame,
+        columns,
+        prepared,
+        base.calibration,
+        values,
+        window_rows,
+        segment_list,
+        judge,
+        level,
+        threshold,
+        metrics,
+        task,
+    )
     return PerformanceResult(
         spec=columns.resolved,
         task=prepared.task if prepared is not None else None,
@@ -977,7 +1195,7 @@ def compute_performance(
         threshold=float(threshold),
         by=None if by is None else str(by),
         current_rows=len(frame),
-        metrics=tuple(infos),
+        metrics=tuple(judge.infos.values()),  # with the estimated metrics' when labels lack
         values=tuple(values),
         windows=tuple(windows),
         segments=columns.segments,
@@ -986,6 +1204,11 @@ def compute_performance(
         has_baseline=has_baseline,
         note=note,
         causes=causes,
+        calibration_curve=curve,
+        fairness_groups=groups,
+        fairness=gaps,
+        estimated=tuple(estimated),
+        concept_shifts=tuple(shifts),
     )
 
 
@@ -1114,6 +1337,142 @@ def _rank_causes(
     # The whole of current first, where segments and features compete; a drop confined to
     # the lead's segment (too small to move the whole) is then looked for inside it.
     return rank(OVERALL) or (rank(lead.segment) if lead.segment != OVERALL else ())
+
+
+_ESTIMATE_NEEDS = {
+    "recall": ("positives",),
+    "f1": ("positives", "predicted positives"),
+    "precision": ("predicted positives",),
+    "roc_auc": ("positives", "negatives"),
+}
+
+
+def _estimate(
+    frame: pd.DataFrame,
+    columns: _Columns,
+    prepared: PreparedLabels | None,
+    calibration: Any,
+    values: Sequence[MetricValue],
+    window_rows: Sequence[tuple[str, np.ndarray, str | None]],
+    segment_list: Sequence[tuple[str, np.ndarray]],
+    judge: _Judge,
+    level: float,
+    threshold: float,
+    chosen_names: Sequence[str] | None,
+    task: str | None,
+) -> tuple[list[MetricValue], list[ConceptShift]]:
+    """Estimated metrics per window of the whole of current from the baseline's calibration
+    (CBPE, see :mod:`monitorkit.performance.estimation`), judged where no realised value is;
+    where a realised value is judged, a realised value outside the estimate's band is a
+    concept shift.
+
+    Not per segment: the calibration is fitted on the whole reference, so within a segment
+    the model may be over- or under-confident and the estimate biased against that segment's
+    realised baseline. Like realised values, an estimate needs :data:`MIN_LABELLED_ROWS` rows
+    and, for class-based metrics, :data:`MIN_CLASS_ROWS` expected positives (recall, F1, ROC
+    AUC), predicted positives (precision) and expected negatives (ROC AUC)."""
+    if calibration is None or columns.prediction is None or columns.prediction not in frame:
+        return [], []
+    if task not in (None, "binary") or (prepared is not None and prepared.task != "binary"):
+        return [], []
+    scores, _ = numeric_values(frame[columns.prediction])
+    if not np.isfinite(scores).any():
+        return [], []
+    predicted = None
+    label_column = columns.prediction_label
+    if prepared is not None and label_column is not None:
+        predicted = np.where(np.isfinite(scores), prepared.y_pred, np.nan)
+    elif label_column is not None and label_column in frame.columns:
+        numbers, _ = numeric_values(frame[label_column])
+        if np.isin(numbers[np.isfinite(numbers)], (0.0, 1.0)).all():
+            predicted = numbers
+    if predicted is None:
+        predicted = np.where(np.isfinite(scores), (scores >= threshold).astype(float), np.nan)
+    names = [m for m in estimation.ESTIMATED_METRICS if chosen_names is None or m in chosen_names]
+    for name in names:
+        if name not in judge.infos:
+            metric = registry.METRICS[name]
+            judge.infos[name] = MetricInfo(
+                name, metric.label, "model", metric.higher_is_better, headline=metric.headline
+            )
+    realised = {
+        (v.window, v.segment, v.metric): v
+        for v in values
+        if v.metric in names and not v.estimated and v.skipped is None
+    }
+    min_rows = registry.MIN_LABELLED_ROWS
+    found: list[MetricValue] = []
+    shifts: list[ConceptShift] = []
+    in_window = np.zeros(len(frame), dtype=bool)
+    for window, rows, _ in window_rows:
+        in_window[:] = False
+        in_window[rows] = True
+        for segment, seg_rows in segment_list[:1]:  # the whole of current (docstring)
+            part = seg_rows[in_window[seg_rows]]
+            guess = estimation.estimate(
+                calibration, scores[part], y_pred=predicted[part], confidence=level
+            )
+            n = int(guess["rows"])
+            expected = {
+                "positives": guess["tp"] + guess["fn"],
+                "predicted positives": guess["tp"] + guess["fp"],
+                "negatives": guess["fp"] + guess["tn"],
+            }
+            for name in names:
+                band = guess[name]
+                known = realised.get((window, segment, name))
+                skipped = f"too few rows ({n} < {min_rows})" if n < min_rows else None
+                for what in _ESTIMATE_NEEDS.get(name, ()):
+                    if skipped is None and expected[what] < registry.MIN_CLASS_ROWS:
+                        skipped = (
+                            f"too few expected {what} ({expected[what]:.0f} < "
+                            f"{registry.MIN_CLASS_ROWS})"
+                        )
+                if known is not None:
+                    skipped = "realised value judged"
+                    if segment == OVERALL and estimation.diverges(band, known.value):
+                        shifts.append(
+                            ConceptShift(
+                                window,
+                                segment,
+                                name,
+                                known.value,
+                                band.value,
+                                band.lower,
+                                band.upper,
+                            )
+                        )
+                found.append(
+                    judge(
+                        window,
+                        name,
+                        segment,
+                        band.value,
+                        n,
+                        skipped,
+                        lambda b=band: (b.lower, b.upper),
+                        True,
+                        0,  # the band is the estimate's own spread: no widening
+                        estimated=True,
+                    )
+                )
+    return found, shifts
+
+
+def _window_seconds(times: pd.Series | None, windows: Sequence[Any]) -> dict[str, float]:
+    """Seconds each window covers for throughput: the span of current's timestamps for the
+    whole, and each time window clipped to that span (a first or last window that the data
+    covers in part is not read as a slump). Chunks (``by`` an integer) have no duration."""
+    if times is None:
+        return {}
+    first, last = times.min(), times.max()
+    found = {OVERALL: (last - first).total_seconds()}
+    for window in windows:
+        if window.start is None:
+            continue
+        start, end = max(window.start, first), min(window.end, last)
+        found[window.label] = max((end - start).total_seconds(), 0.0)
+    return found
 
 
 def _finite_mean(values: np.ndarray) -> float:

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from monitorkit.performance.causes import Cause
+from monitorkit.performance.fairness import FairnessGap, GroupRates
 from monitorkit.schema import ResolvedSpec
 from monitorkit.severity import Severity
 
@@ -88,6 +89,21 @@ class MetricValue:
 
 
 @dataclass(frozen=True)
+class ConceptShift:
+    """A window whose realised ``metric`` lies outside the band of its estimate from the
+    baseline's calibration: the relation between inputs and outcome may have changed, and
+    the estimates (of windows without labels too) are no longer valid."""
+
+    window: str
+    segment: str
+    metric: str
+    realised: float
+    estimated: float
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
 class PerformanceWindow:
     """One window of current: rows, labelled rows, rows dropped (label but no usable
     prediction), and the confusion matrix counts (rows: true class, columns: predicted)."""
@@ -127,3 +143,13 @@ class PerformanceResult:
     has_baseline: bool = True
     note: str | None = None
     causes: tuple[Cause, ...] = ()  # where to look first: the lead value's ranked causes
+    # Binary with scores, the whole of current: (mean score, share positive, rows) per filled
+    # bin of 10 equal-width score bins (metrics.calibration_bins).
+    calibration_curve: tuple[tuple[float, float, int], ...] = ()
+    # Fairness (sensitive attributes, binary task): per group and window, and the gaps.
+    fairness_groups: tuple[GroupRates, ...] = ()
+    fairness: tuple[FairnessGap, ...] = ()
+    # Estimation without labels (a baseline with a calibration): estimated values per cell,
+    # judged where no realised value is, and the windows whose realised values left the band.
+    estimated: tuple[MetricValue, ...] = ()
+    concept_shifts: tuple[ConceptShift, ...] = ()

@@ -32,10 +32,13 @@ def _classified(n: int, accuracy: float, *, seed: int = 0, start="2026-01-01") -
 SPEC = mk.ColumnSpec(target="label", prediction="score", timestamp="ts")
 
 
-def _cell(report, metric, window="all", segment="all"):
+def _cell(report, metric, window="all", segment="all", estimated=False):
     frame = report.to_frame()
     rows = frame[
-        (frame["metric"] == metric) & (frame["window"] == window) & (frame["segment"] == segment)
+        (frame["metric"] == metric)
+        & (frame["window"] == window)
+        & (frame["segment"] == segment)
+        & (frame["estimated"] == estimated)
     ]
     assert len(rows) == 1, (metric, window, segment)
     return rows.iloc[0]
@@ -160,7 +163,7 @@ def test_imaging_equipment_accuracy_collapse_is_critical(scenarios):
     # Windows before the new scanner are fine; after it, accuracy is critical.
     change = scenario.truth.change_start[:10]
     over_time = report.to_frame().query(
-        "metric == 'accuracy' and segment == 'all' and window != 'all'"
+        "metric == 'accuracy' and segment == 'all' and window != 'all' and not estimated"
     )
     before = over_time[over_time["window"] < change]
     after = over_time[over_time["window"] > change]
@@ -169,6 +172,7 @@ def test_imaging_equipment_accuracy_collapse_is_critical(scenarios):
     # The new scanner is the segment that fails.
     scanners = report.to_frame().query(
         "window == 'all' and metric == 'accuracy' and segment.str.startswith('scanner_model=')"
+        " and not estimated"
     )
     worst = scanners.sort_values("change").iloc[0]
     assert worst["severity"] == "critical" and worst["change"] < -0.3
@@ -217,7 +221,7 @@ def test_a_drop_confined_to_one_segment_is_found_in_that_segment():
     baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
     assert "roc_auc|region=south" in baseline.metrics
     report = mk.PerformanceReport(current, baseline=baseline)
-    frame = report.to_frame().query("window == 'all' and metric == 'roc_auc'")
+    frame = report.to_frame().query("window == 'all' and metric == 'roc_auc' and not estimated")
     by_segment = frame.set_index("segment")
     assert by_segment.loc["region=south", "severity"] == "critical"
     others = [s for s in by_segment.index if s.startswith("region=") and s != "region=south"]
@@ -230,6 +234,7 @@ def test_the_baseline_metrics_are_the_reports_own():
     baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
     report = mk.PerformanceReport(scenario.reference, baseline=baseline)
     frame = report.to_frame()
+    frame = frame[~frame["estimated"]]
     compared = frame[frame["baseline"].notna() & ~frame["metric"].str.startswith("latency")]
     assert len(compared) > 20
     assert np.allclose(compared["value"], compared["baseline"], rtol=1e-12)
@@ -247,8 +252,15 @@ def test_current_without_labels_is_normal_and_says_so():
         assert report.severity == "ok" and report.not_judged is None
         assert report.verdict.startswith("no labels in current yet")
         assert report.figures["label_coverage"] == 0
-        assert not set(report.to_frame()["metric"]) & {"accuracy", "recall"}
-        assert "latency_p95" in set(report.to_frame()["metric"])  # still judged
+        frame = report.to_frame()
+        realised = frame[~frame["estimated"]]
+        assert not set(realised["metric"]) & {"accuracy", "recall"}
+        # estimated from the baseline's calibration instead, and within tolerance
+        estimated = frame[frame["estimated"] & (frame["window"] == "all")]
+        assert {"accuracy", "recall", "roc_auc"} <= set(estimated["metric"])
+        assert (estimated["severity"] == "ok").all()
+        assert "accuracy.estimated" in report.figures
+        assert "latency_p95" in set(frame["metric"])  # still judged
         assert all(w.labelled == 0 for w in report.result.windows)
 
 
@@ -371,7 +383,7 @@ def test_task_is_inferred_and_can_be_given():
     as_regression = mk.PerformanceReport(numbers, spec, baseline=numbers, task="regression")
     assert as_regression.result.task == "regression"
     with pytest.raises(InputError, match="task must be one of"):
-        mk.PerformanceReport(numbers, spec, baseline=numbers, task="ranking")
+        mk.PerformanceReport(numbers, spec, baseline=numbers, task="survival")
 
 
 def test_threshold_turns_scores_into_labels():
