@@ -131,3 +131,55 @@ def test_through_the_command_line_a_dropped_column_exits_4_with_the_finding(spli
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["figures"]["quality.problems"] >= 1
     assert "workclass" in summary["verdict"]
+
+
+def _scenario_run(name: str, folder: Path, **extra) -> mk.runner.RunResult:
+    paths = mk.datasets.write_scenario(name, folder, n_rows=20_000)
+    truth = json.loads(Path(paths["truth"]).read_text())
+    parameters = {
+        "reference": str(paths["reference"]),
+        "current": str(paths["current"]),
+        "model": name,
+        "drift_by": "1W",
+        "business": truth["business"],
+        "segments": truth["segments"],
+        "sensitive": truth["sensitive"],
+        **extra,
+    }
+    return run_template("monitoring", parameters, progress=False)
+
+
+def test_scenarios_tell_their_performance_story_through_the_template(in_tmp):
+    retail = _scenario_run("seasonal_retail", in_tmp / "retail")
+    figures = retail.summary["figures"]
+    # click-through falls as the season turns, beside the drift of the inputs
+    assert figures["performance.click_through_rate.change"] < -0.15
+    assert figures["drift.drifted_columns"] >= 1
+    assert retail.exit_code == 4
+
+    credit = _scenario_run("credit_bias", in_tmp / "credit")
+    assert credit.summary["figures"]["performance.fairness_problems"] >= 1
+    assert credit.summary["figures"]["performance.demographic_parity_ratio|gender"] < 0.8
+
+    fraud = _scenario_run("fraud_imbalance", in_tmp / "fraud")
+    assert fraud.summary["figures"]["performance.recall.change"] < -0.15
+    assert "recall fell" in fraud.summary["verdict"]
+
+    calm = _scenario_run("no_change", in_tmp / "calm")
+    assert calm.exit_code == 0, calm.summary["verdict"]
+    assert calm.summary["figures"]["performance.problems"] == 0
+
+
+def test_without_labels_the_template_estimates_from_the_baseline(in_tmp):
+    scenario = mk.datasets.load_scenario("imaging_equipment", n_rows=20_000)
+    baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+    baseline_path = baseline.save(in_tmp / "imaging.json")
+    current = in_tmp / "unlabelled.parquet"
+    scenario.current.drop(columns="label").to_parquet(current)
+    result = run(baseline_path, current, drift_by="1W")
+    figures = result.summary["figures"]
+    assert "performance.accuracy.estimated" in figures
+    assert figures["performance.label_coverage"] == 0
+    page = Path(result.html).read_text(encoding="utf-8")
+    assert "no labels in current yet" in page
+    assert "estimated without labels" in page
