@@ -37,6 +37,7 @@ _LAZY = {
     "save_html": "monitorkit.display",
 }
 _SUBMODULES = (
+    "alerts",
     "datasets",
     "errors",
     "display",

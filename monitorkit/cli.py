@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed of the scenario")
     demo.add_argument("--out", default="reports", help="report store folder (default: reports)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    demo.add_argument("--alerts", metavar="FILE", help=_ALERTS_HELP + "; demo then exits like run")
     demo.set_defaults(handler=_demo)
 
     run = commands.add_parser(
@@ -85,7 +86,26 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="reports", help="report store folder (default: reports)")
     run.add_argument("--timeout", type=float, help="seconds a single cell may run")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--alerts", metavar="FILE", help=_ALERTS_HELP)
     run.set_defaults(handler=_run)
+
+    alerts = commands.add_parser(
+        "alerts",
+        help="alerting: send a test message to every channel of an alerts file",
+        description="Tools for the alert rules file of `run --alerts` (docs/ALERTING.md).",
+    )
+    alerts_commands = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    alerts_test = alerts_commands.add_parser(
+        "test",
+        help="send a test message to each channel of FILE",
+        description="Validate FILE and send a test message to each of its channels (or those "
+        "given with --channel). Exits 0 when every message was delivered, 1 otherwise, 2 when "
+        "the file is invalid.",
+    )
+    alerts_test.add_argument("--alerts", metavar="FILE", required=True, help="alert rules file")
+    alerts_test.add_argument("--channel", action="append", help="only this channel (repeatable)")
+    alerts_test.add_argument("--model", default="monitorkit-test", help="model name shown")
+    alerts_test.set_defaults(handler=_alerts_test)
 
     baseline = commands.add_parser(
         "baseline",
@@ -165,6 +185,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_ALERTS_HELP = (
+    "alert rules file (TOML, docs/ALERTING.md): evaluated after the run, notifications sent; "
+    "the exit code follows the highest severity of the firing alerts"
+)
+
+
+def _alerts_test(args: argparse.Namespace) -> int:
+    from monitorkit.alerts.run import send_test
+
+    results = send_test(args.alerts, model=args.model, channels=args.channel)
+    if not results:
+        print(f"no channels in {args.alerts}", file=sys.stderr)
+        return EXIT_FAILED
+    for name, kind, attempted in results:
+        if attempted.delivered:
+            print(f"delivered  {name} ({kind}) after {attempted.attempts} attempt(s)")
+        else:
+            print(
+                f"FAILED     {name} ({kind}) after {attempted.attempts} attempt(s): "
+                f"{attempted.error}"
+            )
+    return 0 if all(a.delivered for _, _, a in results) else EXIT_FAILED
+
+
 def _run(args: argparse.Namespace) -> int:
     from monitorkit.runner import run_template
 
@@ -180,6 +224,7 @@ def _run(args: argparse.Namespace) -> int:
         out=args.out,
         progress=not args.no_progress,
         timeout=args.timeout,
+        alerts=args.alerts,
     )
     _print_result(result)
     return result.exit_code
@@ -201,12 +246,17 @@ def _demo(args: argparse.Namespace) -> int:
             "current": str(paths["current"]),
             "drift_by": "1W",
             "business": truth.get("business", {}),
+            "segments": truth.get("segments", []),
+            "sensitive": truth.get("sensitive", []),
         },
         model=model,
         out=args.out,
         progress=not args.no_progress,
+        alerts=args.alerts,
     )
     _print_result(result)
+    if args.alerts:
+        return result.exit_code
     return EXIT_FAILED if result.status == "failed" else 0
 
 
@@ -221,6 +271,10 @@ def _print_result(result) -> None:
         return
     severity = (result.severity or "unknown").upper()
     print(f"{severity}: {result.summary.get('verdict') or ''}".rstrip())
+    alerts = result.summary.get("alerts")
+    if alerts:
+        # Delivery failures and rule errors are logged (stderr) as they happen.
+        print(f"alerts {alerts['severity'].upper()}: {alerts['verdict']}")
     print(f"report: {result.html}")
 
 

@@ -411,6 +411,7 @@ def run_template(
     out: str | os.PathLike = "reports",
     progress: bool = True,
     timeout: float | None = None,
+    alerts: Any = None,
 ) -> RunResult:
     """Execute ``template`` with ``parameters`` and write a versioned report folder.
 
@@ -429,6 +430,11 @@ def run_template(
         Show a progress bar of executed cells on stderr.
     timeout
         Seconds a single cell may run (None: no limit).
+    alerts
+        An alert rules file (or :class:`~monitorkit.alerts.AlertConfig`): evaluated after the
+        notebook ran, notifications sent, recorded under ``"alerts"`` in ``summary.json`` and at
+        the top of the report; the exit code then follows the highest severity of the firing
+        alerts (:mod:`monitorkit.alerts.run`).
 
     Returns
     -------
@@ -442,6 +448,11 @@ def run_template(
         Before anything is created, for a missing template or bad parameters.
     """
     template_path = find_template(template)
+    alert_config = None
+    if alerts is not None:  # a broken rules file stops the run before anything is created
+        from monitorkit.alerts.rules import channel_secrets, load_config
+
+        alert_config = load_config(alerts)
     declared = template_parameters(template_path)
     values = coerce_parameters(declared, dict(parameters or {}))
     missing = [p for p in declared.values() if p.is_required and values.get(p.name) in (None, "")]
@@ -474,10 +485,15 @@ def run_template(
     secrets_given = {name: str(v) for name, v in values.items() if declared[name].is_secret and v}
     plain = {name: v for name, v in values.items() if not declared[name].is_secret}
     redacted = redact_parameters(declared, values)
+    # Values scrubbed from every file the run writes: secret parameters and channel secrets.
+    secret_values = list(secrets_given.values())
+    if alert_config is not None:
+        secret_values += channel_secrets(alert_config)
 
     error: dict[str, Any] | None = None
     notebook = None
-    with _run_log(folder / store.LOG_NAME, secrets_given.values()):
+    alert_summary: dict[str, Any] | None = None
+    with _run_log(folder / store.LOG_NAME, secret_values):
         logger.info("run %s of template %s (model %s)", folder.name, template_path, model)
         logger.info("parameters: %s", json.dumps(redacted, default=str))
         try:
@@ -492,16 +508,37 @@ def run_template(
             )
         except KeyboardInterrupt:
             error = {"type": "KeyboardInterrupt", "message": "the run was interrupted"}
-            _finish(folder, None, error, secrets_given.values())
+            _finish(folder, None, error, secret_values)
             raise
         except Exception as exc:  # any failure of the run is recorded, not lost
             error = _describe_error(exc)
             logger.error("run failed: %s: %s", error["type"], error["message"])
-        notebook = _finish(folder, notebook, error, secrets_given.values())
+        if alert_config is not None:
+            from monitorkit.alerts.run import after_run
+
+            alert_summary = after_run(
+                alert_config,
+                _published_summary(notebook) if notebook is not None and not error else None,
+                folder=folder,
+                model=model,
+                started=started,
+                notebook=notebook,
+            )
+        notebook = _finish(folder, notebook, error, secret_values)
 
     finished = dt.datetime.now(dt.timezone.utc)
     published = _published_summary(notebook) if notebook is not None and not error else None
     outcome = run_outcome(published, error)
+    if alert_summary is not None:
+        from monitorkit.alerts.run import exit_code
+
+        failed = outcome.status == "failed"
+        outcome = RunOutcome(
+            outcome.status,
+            outcome.severity,
+            exit_code(outcome.exit_code, failed, alert_summary),
+            outcome.error,
+        )
     if outcome.error is not None and error is None:
         logger.error("run failed: %s", outcome.error["message"])
     if outcome.error is None and published is None:
@@ -527,8 +564,10 @@ def run_template(
             {p.name for p in folder.iterdir() if not p.name.startswith(".")} | {store.SUMMARY_NAME}
         ),
     )
+    if alert_summary is not None:
+        summary["alerts"] = alert_summary
     store.write_json_atomic(folder / store.SUMMARY_NAME, summary)
-    _log_ending(folder / store.LOG_NAME, summary, secrets_given.values())
+    _log_ending(folder / store.LOG_NAME, summary, secret_values)
     store.append_index(folder.parent, index_record(summary))
     return RunResult(
         folder=folder,

@@ -3,6 +3,7 @@ never green, and a page of several reports has one verdict banner."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import dataclass
@@ -98,6 +99,12 @@ def _examples() -> dict[str, object]:
         "performance": mk.PerformanceReport(cur, baseline=ref, by=3, business={"ctr": "label"}),
         "baseline": mk.Baseline.from_frame(ref, model="retail"),
         "profile": mk.profile(ref),
+        "alerts": mk.alerts.evaluate(
+            {"performance.recall": 0.4, "performance.recall.baseline": 0.8},
+            mk.alerts.rule("recall drop", "performance.recall", change_from_baseline=True),
+            model="retail",
+            now=dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc),
+        ),
     }
 
 
