@@ -102,9 +102,7 @@ def test_a_new_category_is_named_with_the_window_it_appeared_in():
         bad={"channel=partner": 0.3},
     )
     current = pd.concat([before, after], ignore_index=True)
-    report = mk.PerformanceReport(
-        current, SPEC, baseline=reference, metrics=["accuracy"], by="1D"
-    )
+    report = mk.PerformanceReport(current, SPEC, baseline=reference, metrics=["accuracy"], by="1D")
     first = report.result.causes[0]
     assert (first.column, first.bin) == ("channel", "partner")
     assert first.baseline_share == 0

@@ -67,9 +67,10 @@ def test_memory_and_cpu_columns_are_judged_by_their_mean_lower_is_better():
     assert row["baseline"] == pytest.approx(reference["memory_mb"].mean())
     assert row["severity"] == "critical"
     assert _cell(worse, "cpu_ms")["severity"] == "ok"
-    assert _cell(mk.PerformanceReport(lighter, SPEC, baseline=reference), "memory_mb")[
-        "severity"
-    ] == "ok"
+    assert (
+        _cell(mk.PerformanceReport(lighter, SPEC, baseline=reference), "memory_mb")["severity"]
+        == "ok"
+    )
     assert {name for name, _ in RESOURCE_COLUMNS} <= set(worse.to_frame()["metric"])
 
 
