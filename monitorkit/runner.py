@@ -667,9 +667,11 @@ def build_summary(
 
 def index_record(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The run's line in ``index.jsonl``, from its summary: the figures ``monitorkit history``
-    lists, the input file names (not their paths), the error as ``"Type: message"``."""
+    lists, the input file names (not their paths), the error as ``"Type: message"``, and with
+    ``--alerts`` the alerts' severity and the rules firing (``"alerts"``)."""
     error = summary["error"]
-    return {
+    alerts = summary.get("alerts")
+    record = {
         "run_id": summary["run_id"],
         "folder": summary["run_id"],
         "started_at": summary["started_at"],
@@ -683,6 +685,12 @@ def index_record(summary: Mapping[str, Any]) -> dict[str, Any]:
         "error": f"{error['type']}: {error['message']}" if error else None,
         "parameters": summary["parameters"],
     }
+    if alerts:
+        record["alerts"] = {
+            "severity": alerts.get("severity"),
+            "firing": sorted({a["rule"] for a in alerts.get("firing", [])}),
+        }
+    return record
 
 
 def _name_from_path(path: str) -> str:

@@ -122,6 +122,9 @@ def test_a_scheduled_run_pages_on_a_real_regression(in_tmp, secret_env):
     notebook = json.loads((folder / "report.ipynb").read_text())
     tags = [c["metadata"].get("tags", []) for c in notebook["cells"]]
     assert ["monitorkit-alerts"] in tags[:3]
+    (record,) = [json.loads(line) for line in (folder.parent / "index.jsonl").open()]
+    assert record["alerts"]["severity"] == "critical"
+    assert record["alerts"]["firing"] == sorted(firing)
     assert_no_secret_in(in_tmp / "reports", secret_env)
     # The same data again an hour later: the open alerts are not sent again.
     again = monitorkit(*args, env=secret_env)
