@@ -41,12 +41,11 @@ import difflib
 import math
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from monitorkit._toml import load_toml
 from monitorkit.alerts.baselines import SEASONAL_MATCHES
 from monitorkit.errors import InputError
 from monitorkit.severity import Severity
@@ -266,17 +265,8 @@ def load_config(source: str | os.PathLike | Mapping[str, Any] | AlertConfig) -> 
     if isinstance(source, Mapping):
         data, where = dict(source), "alerts"
     else:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
         where = str(source)
-        try:
-            data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise AlertConfigError(f"alerts file '{source}' does not exist.") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise AlertConfigError(f"alerts file '{source}' is not valid TOML: {exc}.") from exc
+        data = load_toml(source, "alerts file", AlertConfigError)
     unknown = set(data) - {"rule", "channel", "defaults"}
     if unknown:
         raise AlertConfigError(

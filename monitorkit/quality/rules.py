@@ -43,14 +43,13 @@ import math
 import operator
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from monitorkit._toml import load_toml
 from monitorkit.errors import InputError
 from monitorkit.quality.checks import Problem, examples
 from monitorkit.severity import Severity
@@ -226,16 +225,7 @@ def _number(text: str, rule: str) -> float:
 
 def load_rules(path: str | os.PathLike) -> list[Rule]:
     """The rules of a TOML file of ``[[rule]]`` tables (module docstring)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"rules file '{path}' does not exist.") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"rules file '{path}' is not valid TOML: {exc}.") from exc
+    data = load_toml(path, "rules file")
     unknown = set(data) - {"rule"}
     if unknown:
         raise InputError(
