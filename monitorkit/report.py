@@ -301,6 +301,13 @@ class Report:
 
         return mimebundle(self, include=include, exclude=exclude)
 
+    def _ipython_display_(self) -> None:
+        # Several outputs in a notebook (the plots as image/png of their own): see
+        # monitorkit.display.show. _repr_mimebundle_ stays the one-bundle view for other hosts.
+        from monitorkit.display import show
+
+        show(self)
+
     def to_html(self, standalone: bool = True) -> str:
         """The static view: a whole offline page, or a fragment for embedding."""
         from monitorkit.display import report_html, report_page
@@ -334,6 +341,11 @@ class Section:
         from monitorkit.display import mimebundle
 
         return mimebundle(self.report, include=include, exclude=exclude, section=True)
+
+    def _ipython_display_(self) -> None:
+        from monitorkit.display import show
+
+        show(self.report, section=True)
 
 
 def _same(a: Any, b: Any) -> bool:

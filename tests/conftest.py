@@ -17,6 +17,10 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Runs in tests do not sign their notebooks into the user's Jupyter data folder; the test of
+# signing (tests/browser/test_untrusted_notebook.py) gives its runs a folder of their own.
+os.environ.setdefault("MONITORKIT_SIGN_NOTEBOOKS", "0")
+
 
 @pytest.fixture
 def small_frames() -> tuple[pd.DataFrame, pd.DataFrame]:

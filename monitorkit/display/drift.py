@@ -6,13 +6,23 @@ from typing import Any
 
 from monitorkit.display import formatting as fmt
 from monitorkit.display import renders
-from monitorkit.display.html import escape, legend, png_image, scrollable, severity_pill
-from monitorkit.display.svg import distribution_sparkline
+from monitorkit.display.html import (
+    escape,
+    facts,
+    figure_row,
+    is_portable,
+    legend,
+    png_image,
+    scrollable,
+    severity_pill,
+)
+from monitorkit.display.svg import distribution_sparkline, distribution_text_bars
 from monitorkit.display.theme import SEVERITY_BACKGROUNDS
 
 VISIBLE_ROWS = 30  # rows of the column table shown before "show N more"
 MAX_DETAIL_PLOTS = 12  # distribution plots embedded for the most-drifted columns
 MAX_HEATMAP_COLUMNS = 12
+_FLAG = " ●"  # a flagged window cell: its highlight is a style, which a sanitizer may drop
 
 
 def _explorer(report: Any):
@@ -56,17 +66,17 @@ def drift_section(report: Any, *, plots: bool = True) -> str:
 
 def _drift_facts(report: Any) -> str:
     result = report.result
-    facts = [
+    items = [
         f"reference <strong>{result.reference_rows:,}</strong> rows",
         f"current <strong>{result.current_rows:,}</strong> rows",
         f"<strong>{sum(not c.skipped for c in result.columns)}</strong> columns tested",
         f"<strong>{fmt.percent(report.share_drifted, 0)}</strong> of features drifted",
     ]
     if result.windows:
-        facts.append(f"{len(result.windows)} windows ({escape(result.by)})")
+        items.append(f"{len(result.windows)} windows ({escape(result.by)})")
     if result.untimed_rows:
-        facts.append(f"{result.untimed_rows:,} rows without a timestamp, in no window")
-    return '<p class="mk-facts">' + "".join(f"<span>{f}</span>" for f in facts) + "</p>"
+        items.append(f"{result.untimed_rows:,} rows without a timestamp, in no window")
+    return facts(items)
 
 
 def drift_table(report: Any) -> str:
@@ -89,13 +99,15 @@ def drift_table(report: Any) -> str:
 
 
 def _drift_row(c: Any) -> str:
-    role = f'<span class="mk-role">{escape(c.role)}</span>' if c.role != "feature" else ""
+    role = f' <span class="mk-role">{escape(c.role)}</span>' if c.role != "feature" else ""
     missing = fmt.signed_points(c.missing_rate_change)
     if c.missing_drifted:
         missing = f"<strong>{missing}</strong>"
     sparkline = ""
     if c.distribution is not None:
-        sparkline = distribution_sparkline(
+        # A sanitizer drops <svg> (and the strictest ones <img>): text bars in notebooks.
+        draw = distribution_text_bars if is_portable() else distribution_sparkline
+        sparkline = draw(
             c.distribution.reference, c.distribution.current, categorical=c.kind != "numeric"
         )
     notes = []
@@ -142,14 +154,18 @@ def _over_time(report: Any, *, plots: bool) -> str:
                 if w.drifted[i]
                 else ""
             )
-            cells.append(f'<td class="mk-cell"{style}>{fmt.number(w.effect_size[i], 2)}</td>')
+            mark = _FLAG if w.drifted[i] else ""
+            cells.append(f'<td class="mk-cell"{style}>{fmt.number(w.effect_size[i], 2)}{mark}</td>')
         if result.multivariate is not None and result.multivariate.skipped is None:
             style = (
                 f' style="background:{SEVERITY_BACKGROUNDS["critical"]};font-weight:600"'
                 if w.multivariate_drifted
                 else ""
             )
-            cells.append(f'<td class="mk-cell"{style}>{fmt.number(w.multivariate_error)}</td>')
+            mark = _FLAG if w.multivariate_drifted else ""
+            cells.append(
+                f'<td class="mk-cell"{style}>{fmt.number(w.multivariate_error)}{mark}</td>'
+            )
         rows.append(
             f"<tr><td>{escape(w.window)}</td><td class='mk-num'>{w.rows:,}</td>"
             + "".join(cells)
@@ -157,8 +173,8 @@ def _over_time(report: Any, *, plots: bool) -> str:
         )
     text = (
         '<p class="mk-muted">Effect size of each window against the whole reference; '
-        "highlighted: flagged as drifted. The last column is the PCA reconstruction error of "
-        "all features together.</p>"
+        "highlighted and marked ●: flagged as drifted. The last column is the PCA "
+        "reconstruction error of all features together.</p>"
     )
     table = scrollable(f'<table class="mk-table mk-heat">{header}{"".join(rows)}</table>')
     picture = ""
@@ -209,12 +225,10 @@ def _detail_plots(report: Any) -> str:
     drifted = [c for c in report.columns if c.drifted and c.distribution is not None]
     if not drifted:
         return ""
-    figures = []
-    for c in drifted[:MAX_DETAIL_PLOTS]:
-        image = png_image(
-            figure_to_png(plot_column(report, c.column)), f"distribution of {c.column}"
-        )
-        figures.append(f"<figure>{image}</figure>")
+    figures = [
+        png_image(figure_to_png(plot_column(report, c.column)), f"distribution of {c.column}")
+        for c in drifted[:MAX_DETAIL_PLOTS]
+    ]
     more = len(drifted) - MAX_DETAIL_PLOTS
     note = (
         f'<p class="mk-muted">{more} more drifted columns: see the table.</p>' if more > 0 else ""
@@ -223,5 +237,5 @@ def _detail_plots(report: Any) -> str:
         "<h3>What moved</h3>"
         '<p class="mk-muted">Reference (blue) and current (orange) distributions of the drifted '
         "columns.</p>"
-        f'<div class="mk-plots">{"".join(figures)}</div>{note}'
+        f"{figure_row(figures)}{note}"
     )

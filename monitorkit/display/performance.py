@@ -7,7 +7,7 @@ from typing import Any
 
 from monitorkit.display import formatting as fmt
 from monitorkit.display import renders
-from monitorkit.display.html import escape, png_image, scrollable, severity_pill
+from monitorkit.display.html import escape, folded, png_image, scrollable, severity_pill
 
 _OVERALL = "all"
 _MAIN_COLUMNS = 6  # metrics shown in the per-window table
@@ -427,9 +427,10 @@ def performance_section(report: Any, *, plots: bool = True) -> str:
         from monitorkit.display.plots import figure_to_png
 
         parts.append(
-            "<details><summary>Calibration curve (the whole of current)</summary>"
-            + png_image(figure_to_png(plot_calibration(report)), "calibration curve", 380)
-            + "</details>"
+            folded(
+                "Calibration curve (the whole of current)",
+                png_image(figure_to_png(plot_calibration(report)), "calibration curve", 380),
+            )
         )
     confusion = overall.confusion if overall is not None else ()
     if confusion:

@@ -1,7 +1,9 @@
 """One look for every report: colours, fonts and the CSS of the static HTML view.
 
 Reference and current use the Okabe–Ito colour-blind-safe pair (blue / orange). Severity is
-never shown by colour alone: every badge also carries its word.
+never shown by colour alone: every badge also carries its word. The stylesheet is a refinement:
+a notebook opened without trust loses it, and what carries meaning is in the markup or in
+inline styles (:mod:`monitorkit.display.html`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ CSS = """
 .mk-report .mk-banner .mk-label { font-weight: 700; letter-spacing: .04em; }
 .mk-report .mk-banner .mk-verdict { font-size: 14px; }
 .mk-report .mk-facts { color: #57606a; margin: 0 0 8px; }
-.mk-report .mk-facts span { margin-right: 16px; white-space: nowrap; }
+.mk-report .mk-facts span { white-space: nowrap; }
+.mk-report .mk-sep { color: #8c959f; }
 .mk-report table.mk-table { border-collapse: collapse; width: 100%; font-size: 12px;
   table-layout: auto; }
 .mk-report .mk-table th { text-align: left; font-weight: 600; color: #57606a;
@@ -59,8 +62,8 @@ CSS = """
   border-radius: 3px; background: #ddf4ff; color: #0969da; font-size: 10px; }
 .mk-report .mk-muted { color: #6e7781; }
 .mk-report .mk-legend { font-size: 11px; color: #57606a; margin: 4px 0; }
-.mk-report .mk-swatch { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px;
-  vertical-align: -1px; }
+.mk-report .mk-spark { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  font-size: 11px; line-height: 1; white-space: pre; letter-spacing: -0.5px; }
 .mk-report details { margin: 6px 0; }
 .mk-report summary { cursor: pointer; color: #0969da; }
 .mk-report .mk-plots { display: flex; flex-wrap: wrap; gap: 10px; }
