@@ -799,7 +799,6 @@ def compute_merged(
     from monitorkit.baseline import Baseline
     from monitorkit.performance import report as pandas_report
     from monitorkit.reference import Reference
-    from monitorkit.windows import MAX_WINDOWS, _edges, _parse_alias, _time_labels
 
     dask = require("dask", "dask", "Performance of a Dask DataFrame")
     if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
@@ -958,54 +957,10 @@ def compute_merged(
         infos.append(MetricInfo("throughput", "throughput (rows/s)", "operational", None))
 
     # Windows, cut as assign_windows cuts the whole frame.
-    edges = None
-    chunks = None
-    window_labels: list[str] = []
-    window_starts: list[str | None] = []
-    if isinstance(by, bool):
-        raise InputError(
-            "by must be a pandas offset alias such as '1D' or an integer number of chunks; got "
-            "a bool."
-        )
-    if isinstance(by, (int, np.integer)) and scan.rows:
-        chunks = int(by)
-        if chunks < 1 or chunks > scan.rows:
-            raise InputError(
-                f"by={chunks}: the number of chunks must be between 1 and the {scan.rows:,} "
-                "rows of current."
-            )
-        if chunks > MAX_WINDOWS:
-            raise InputError(
-                f"by={chunks} would make {chunks} chunks, more than MAX_WINDOWS = "
-                f"{MAX_WINDOWS}; pass by={MAX_WINDOWS} or fewer."
-            )
-        width = len(str(chunks))
-        window_labels = [f"chunk {i + 1:0{width}d}" for i in range(chunks)]
-        window_starts = [None] * chunks
-    elif isinstance(by, str) and scan.rows:
-        offset = _parse_alias(by)
-        stamp = columns.timestamp
-        if stamp is None or stamp not in head.columns:
-            raise ColumnSpecError(
-                f"by={by!r} splits current by time, but no timestamp column was found or "
-                "declared; pass spec=ColumnSpec(timestamp='your_time_column'), or an integer "
-                "by= to split into equal chunks in row order."
-            )
-        if not scan.timed:
-            raise InputError(
-                f"by={by!r}: column '{stamp}' of current has no timestamp that can be read "
-                "(every value is missing or not an ISO 8601 date-time); fix the column or pass "
-                "an integer by= to split into equal chunks in row order."
-            )
-        cut = _edges(offset, scan.first, scan.last, by)
-        edges = cut.to_numpy(dtype="datetime64[ns]")
-        window_labels = _time_labels(cut)
-        window_starts = [cut[i].tz_localize("UTC").isoformat() for i in range(len(cut) - 1)]
-    elif by is not None and not isinstance(by, (str, int, np.integer)):
-        raise InputError(
-            f"by must be a pandas offset alias or an integer number of chunks; got {by!r} of "
-            f"type {type(by).__name__}."
-        )
+    cut, chunks, window_labels, window_starts = _cut_windows(
+        by, scan, columns.timestamp, head.columns
+    )
+    edges = None if cut is None else cut.to_numpy(dtype="datetime64[ns]")
 
     chosen_segments = []
     for column in columns.segments:
@@ -1098,6 +1053,62 @@ def compute_merged(
         note=note,
         **extra,
     )
+
+
+def _cut_windows(by: Any, scan: _Scan, timestamp: str | None, columns: Any):
+    """(time edges or None, chunks or None, labels, ISO starts) of ``by`` over the whole
+    frame — the windows :func:`~monitorkit.windows.assign_windows` cuts, with its errors."""
+    from monitorkit.windows import MAX_WINDOWS, _edges, _parse_alias, _time_labels
+
+    cut = None
+    chunks = None
+    window_labels: list[str] = []
+    window_starts: list[str | None] = []
+    if isinstance(by, bool):
+        raise InputError(
+            "by must be a pandas offset alias such as '1D' or an integer number of chunks; got "
+            "a bool."
+        )
+    if isinstance(by, (int, np.integer)) and scan.rows:
+        chunks = int(by)
+        if chunks < 1 or chunks > scan.rows:
+            raise InputError(
+                f"by={chunks}: the number of chunks must be between 1 and the {scan.rows:,} "
+                "rows of current."
+            )
+        if chunks > MAX_WINDOWS:
+            raise InputError(
+                f"by={chunks} would make {chunks} chunks, more than MAX_WINDOWS = "
+                f"{MAX_WINDOWS}; pass by={MAX_WINDOWS} or fewer."
+            )
+        width = len(str(chunks))
+        window_labels = [f"chunk {i + 1:0{width}d}" for i in range(chunks)]
+        window_starts = [None] * chunks
+    elif isinstance(by, str) and scan.rows:
+        offset = _parse_alias(by)
+        stamp = timestamp
+        if stamp is None or stamp not in columns:
+            raise ColumnSpecError(
+                f"by={by!r} splits current by time, but no timestamp column was found or "
+                "declared; pass spec=ColumnSpec(timestamp='your_time_column'), or an integer "
+                "by= to split into equal chunks in row order."
+            )
+        if not scan.timed:
+            raise InputError(
+                f"by={by!r}: column '{stamp}' of current has no timestamp that can be read "
+                "(every value is missing or not an ISO 8601 date-time); fix the column or pass "
+                "an integer by= to split into equal chunks in row order."
+            )
+        cut = _edges(offset, scan.first, scan.last, by)
+        window_labels = _time_labels(cut)
+        window_starts = [cut[i].tz_localize("UTC").isoformat() for i in range(len(cut) - 1)]
+    elif by is not None and not isinstance(by, (str, int, np.integer)):
+        raise InputError(
+            f"by must be a pandas offset alias or an integer number of chunks; got {by!r} of "
+            f"type {type(by).__name__}."
+        )
+
+    return cut, chunks, window_labels, window_starts
 
 
 def _calibration_curve(state: dict[str, Any], plan: _Plan) -> tuple:

@@ -225,3 +225,31 @@ def test_binary_metrics_agree_with_sklearn_on_any_input(rows, threshold):
             assert ours == pytest.approx(value, rel=1e-9, abs=1e-12), name
     low, high = METRICS["accuracy"].interval(arrays)
     assert low <= expected["accuracy"] <= high
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 300), st.sampled_from([1, 2, 3, 17]))
+def test_fast_bootstrap_statistics_are_bit_for_bit_those_of_the_copied_resample(seed, n, digits):
+    """Metric.resampled (weights on rows sorted once) gives exactly compute(take(rows))."""
+    rng = np.random.default_rng(seed)
+    y_true = (rng.random(n) < rng.random()).astype(np.int64)
+    score = np.round(rng.random(n), digits)  # ties (17 digits: every score distinct)
+    arrays = LabelArrays("binary", y_true, (score >= 0.5).astype(np.int64), score)
+    for name in ("roc_auc", "average_precision", "f1", "balanced_accuracy"):
+        metric = METRICS[name]
+        statistic = metric.resampled(arrays)
+        for rows in [np.arange(n)] + [rng.integers(0, n, n) for _ in range(3)]:
+            fast, copied = statistic(rows), metric.compute(arrays.take(rows))
+            assert fast == copied or (math.isnan(fast) and math.isnan(copied)), name
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 300), st.integers(0, 4))
+def test_fast_bootstrap_median_is_bit_for_bit_that_of_the_copied_resample(seed, n, digits):
+    rng = np.random.default_rng(seed)
+    y_true = rng.normal(size=n)
+    arrays = LabelArrays("regression", y_true, y_true + np.round(rng.normal(size=n), digits))
+    metric = METRICS["median_absolute_error"]
+    statistic = metric.resampled(arrays)
+    for rows in [np.arange(n)] + [rng.integers(0, n, n) for _ in range(3)]:
+        assert statistic(rows) == metric.compute(arrays.take(rows))
