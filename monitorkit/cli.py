@@ -87,6 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, help="seconds a single cell may run")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.add_argument("--alerts", metavar="FILE", help=_ALERTS_HELP)
+    run.add_argument(
+        "--pushgateway",
+        metavar="URL",
+        help="push the run's gauges to this Prometheus Pushgateway (e.g. http://localhost:9091)",
+    )
+    run.add_argument(
+        "--textfile-dir",
+        metavar="DIR",
+        help="write the run's gauges to DIR/monitorkit_<model>.prom (node exporter textfile "
+        "collector)",
+    )
     run.set_defaults(handler=_run)
 
     alerts = commands.add_parser(
@@ -140,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--out", default="reports", help="report store folder (default: reports)")
     history.add_argument("--limit", type=int, default=20, help="show the last N runs")
+    history.add_argument(
+        "--html", metavar="FILE", help="also write the history (trends, statuses) as a page"
+    )
     history.set_defaults(handler=_history)
 
     drift = commands.add_parser(
@@ -225,6 +239,9 @@ def _run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         timeout=args.timeout,
         alerts=args.alerts,
+        prometheus={"pushgateway": args.pushgateway, "textfile": args.textfile_dir}
+        if args.pushgateway or args.textfile_dir
+        else None,
     )
     _print_result(result)
     return result.exit_code
@@ -439,10 +456,18 @@ def _history(args: argparse.Namespace) -> int:
         path = Path(args.out) / args.path  # a model name
     if (path / store.INDEX_NAME).is_file():
         print(format_model_history(path, limit=args.limit))
-        return 0
-    if path.is_dir():
+    elif path.is_dir():
         print(format_store_overview(path))
+    else:
+        path = None
+    if path is not None:
+        if args.html:
+            from monitorkit.history import History
+
+            page = History(path).save_html(args.html, overwrite=True)
+            print(f"page: {page}", file=sys.stderr)
         return 0
+    path = Path(args.path)
     print(
         f"monitorkit: error: {path} is neither a report store nor a model folder "
         f"(no {store.INDEX_NAME}); run `monitorkit demo` to create one.",

@@ -21,6 +21,12 @@ class DataSourceError(InputError):
     """A path or object could not be read as a table (missing, unreadable, unknown format)."""
 
 
+class DatabaseError(DataSourceError):
+    """A SQL source (:func:`monitorkit.sql`) could not be read: the database is unreachable or
+    refused the credentials, the query is wrong, or it returns types monitorkit cannot use.
+    The message names the query and the fix, never the credentials."""
+
+
 class SchemaError(InputError):
     """A table's columns are unusable: empty, duplicated, non-string names, missing columns."""
 

@@ -63,6 +63,7 @@ from monitorkit.schema import (
     category_labels,
     check_columns,
     infer_kind,
+    is_sql_source,
     iter_batches,
     numeric_values,
     read_frame,
@@ -929,12 +930,13 @@ def profile(
     source
         Anything :func:`monitorkit.read_frame` reads: a pandas DataFrame, a pyarrow or polars
         table, a parquet / CSV / TSV / JSON-lines file, a folder of them (hive ``key=value``
-        folders add columns) or a glob (``"logs/2026-*.parquet"``). Files are read one at a
-        time, ``batch_rows`` rows at a time (:func:`monitorkit.schema.iter_batches`), so peak
-        memory follows the batch size, not the input size; values are typed exactly as
-        :func:`~monitorkit.read_frame` types them (empty CSV cells are missing). Or a Dask
-        DataFrame (needs ``monitorkit[dask]``), profiled partition by partition on the
-        workers and merged as a tree.
+        folders add columns) or a glob (``"logs/2026-*.parquet"``), or a query on a database
+        (:func:`monitorkit.sql`). Files are read one at a time, ``batch_rows`` rows at a time
+        (:func:`monitorkit.schema.iter_batches`), and a query's rows arrive ``batch_rows`` at
+        a time from the database, so peak memory follows the batch size, not the input size;
+        values are typed exactly as :func:`~monitorkit.read_frame` types them (empty CSV
+        cells are missing). Or a Dask DataFrame (needs ``monitorkit[dask]``), profiled
+        partition by partition on the workers and merged as a tree.
     spec
         Column roles. Kinds are resolved on the whole table when it is in memory, on the
         first batch of files (for Dask: the first partition); every batch is profiled with
@@ -961,8 +963,9 @@ def profile(
         from monitorkit._dask import profile_dask
 
         return profile_dask(source, spec, histogram_edges)
-    if isinstance(source, (str, os.PathLike)):
-        label = os.fspath(source)
+    if isinstance(source, (str, os.PathLike)) or is_sql_source(source):
+        # Files and queries are read batch by batch: kinds come from the first batch.
+        label = source.label if is_sql_source(source) else os.fspath(source)
         batches = iter_batches(source, name="data", batch_rows=batch_rows)
         first = next(batches)
         check_columns(first, f"data ('{label}')")

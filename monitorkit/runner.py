@@ -110,8 +110,16 @@ class TemplateParameter:
 
     @property
     def is_required(self) -> bool:
-        """Declared with a help comment starting ``(required)``: a run must give it."""
-        return self.help.lstrip().lower().startswith("(required)")
+        """Declared with a help comment starting ``(required)``: a run must give it; or
+        ``(required unless other)``: a run must give it or ``other``."""
+        help_text = self.help.lstrip().lower()
+        return help_text.startswith("(required)") or self.required_unless is not None
+
+    @property
+    def required_unless(self) -> str | None:
+        """``other`` for a help comment starting ``(required unless other)``, else None."""
+        match = re.match(r"\s*\(required unless (\w+)\)", self.help, re.IGNORECASE)
+        return match.group(1) if match else None
 
 
 def is_secret_name(name: str) -> bool:
@@ -412,6 +420,7 @@ def run_template(
     progress: bool = True,
     timeout: float | None = None,
     alerts: Any = None,
+    prometheus: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Execute ``template`` with ``parameters`` and write a versioned report folder.
 
@@ -435,6 +444,11 @@ def run_template(
         notebook ran, notifications sent, recorded under ``"alerts"`` in ``summary.json`` and at
         the top of the report; the exit code then follows the highest severity of the firing
         alerts (:mod:`monitorkit.alerts.run`).
+    prometheus
+        ``{"pushgateway": URL, "textfile": FOLDER, "job": NAME}`` (each optional): after the
+        run, its gauges (:mod:`monitorkit.capture.prometheus`) are pushed to the Pushgateway
+        and/or written for the textfile collector, and the outcome is recorded under
+        ``"prometheus"`` in ``summary.json``; a failure is logged, never fails the run.
 
     Returns
     -------
@@ -455,12 +469,21 @@ def run_template(
         alert_config = load_config(alerts)
     declared = template_parameters(template_path)
     values = coerce_parameters(declared, dict(parameters or {}))
-    missing = [p for p in declared.values() if p.is_required and values.get(p.name) in (None, "")]
+    missing = [
+        p
+        for p in declared.values()
+        if p.is_required
+        and values.get(p.name) in (None, "")
+        and (p.required_unless is None or values.get(p.required_unless) in (None, ""))
+    ]
     if missing:
         raise ParameterError(
             "missing required parameter(s): "
             + "; ".join(
-                f"'{p.name}' ({p.help.lstrip()[len('(required)') :].strip()})" for p in missing
+                f"'{p.name}' ({re.sub(r'^[(][^)]*[)]', '', p.help.lstrip()).strip()}"
+                + (f"; or give '{p.required_unless}'" if p.required_unless else "")
+                + ")"
+                for p in missing
             )
             + "; give each with -p NAME VALUE."
         )
@@ -487,6 +510,9 @@ def run_template(
     redacted = redact_parameters(declared, values)
     # Values scrubbed from every file the run writes: secret parameters and channel secrets.
     secret_values = list(secrets_given.values())
+    from monitorkit.database import run_inputs, run_secrets
+
+    secret_values += run_secrets(plain)  # the database URL named by database_url_env
     if alert_config is not None:
         secret_values += channel_secrets(alert_config)
 
@@ -552,7 +578,7 @@ def run_template(
         finished=finished,
         template={"path": str(template_path), "sha256": _sha256(template_path)},
         parameters=redacted,
-        inputs=fingerprint_inputs(plain),
+        inputs={**fingerprint_inputs(plain), **run_inputs(plain)},  # files; SQL queries
         environment={
             "monitorkit": __version__,
             "python": platform.python_version(),
@@ -566,6 +592,10 @@ def run_template(
     )
     if alert_summary is not None:
         summary["alerts"] = alert_summary
+    if prometheus:
+        from monitorkit.capture.prometheus import export_run
+
+        summary["prometheus"] = export_run(summary, prometheus)
     store.write_json_atomic(folder / store.SUMMARY_NAME, summary)
     _log_ending(folder / store.LOG_NAME, summary, secret_values)
     store.append_index(folder.parent, index_record(summary))
@@ -681,7 +711,7 @@ def index_record(summary: Mapping[str, Any]) -> dict[str, Any]:
         "exit_code": summary["exit_code"],
         "verdict": summary["verdict"],
         "figures": summary["figures"],
-        "inputs": {name: Path(f["path"]).name for name, f in summary["inputs"].items()},
+        "inputs": {name: _input_name(f) for name, f in summary["inputs"].items()},
         "error": f"{error['type']}: {error['message']}" if error else None,
         "parameters": summary["parameters"],
     }
@@ -691,6 +721,13 @@ def index_record(summary: Mapping[str, Any]) -> dict[str, Any]:
             "firing": sorted({a["rule"] for a in alerts.get("firing", [])}),
         }
     return record
+
+
+def _input_name(fingerprint: Mapping[str, Any]) -> str:
+    """A file's name, or for a query (``kind`` ``sql``) its database: ``postgresql:warehouse``."""
+    if "path" in fingerprint:
+        return Path(fingerprint["path"]).name
+    return f"{fingerprint.get('dialect')}:{fingerprint.get('database')}"
 
 
 def _name_from_path(path: str) -> str:
@@ -798,6 +835,7 @@ def _finish(folder: Path, notebook: Any, error: dict[str, Any] | None, secret_va
     text = _scrub(nbformat.writes(notebook), secret_values)
     notebook = nbformat.reads(text, as_version=4)
     store.write_atomic(folder / store.NOTEBOOK_NAME, text)
+    sign_notebook(notebook)
     with contextlib.suppress(FileNotFoundError):
         partial.unlink()
     try:
@@ -808,6 +846,29 @@ def _finish(folder: Path, notebook: Any, error: dict[str, Any] | None, secret_va
         if error is not None:
             error.setdefault("html", f"{type(exc).__name__}: {exc}")
     return notebook
+
+
+def sign_notebook(notebook: Any) -> bool:
+    """Sign ``notebook`` (as written) for the user who ran it: their Jupyter then trusts its
+    outputs, as if they had run it in their own JupyterLab.
+
+    This is nbformat's notary: the signature goes to the user's own database
+    (``jupyter --data-dir``/``nbsignatures.db``, keyed by the user's secret), never into the
+    file, so nobody else's Jupyter trusts it. Nothing depends on it: the report's outputs read
+    the same untrusted (:mod:`monitorkit.display.html`). ``MONITORKIT_SIGN_NOTEBOOKS=0`` turns it
+    off. Returns whether the notebook was signed; a failure (no writable data folder, sqlite
+    unavailable) is logged, never fails the run.
+    """
+    if os.environ.get("MONITORKIT_SIGN_NOTEBOOKS", "1").strip().lower() in ("0", "false", "no"):
+        return False
+    try:
+        from nbformat.sign import NotebookNotary
+
+        NotebookNotary().sign(notebook)
+    except Exception as exc:  # the report is complete without it
+        logger.warning("could not sign report.ipynb (%s: %s)", type(exc).__name__, exc)
+        return False
+    return True
 
 
 def render_html(notebook: Any) -> str:

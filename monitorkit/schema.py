@@ -55,6 +55,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,7 +167,9 @@ def read_frame(source: TableLike, name: str = "data") -> pd.DataFrame:
     ----------
     source
         A :class:`pandas.DataFrame`; a :class:`pyarrow.Table` or ``RecordBatch``; a polars
-        ``DataFrame`` or ``LazyFrame``; or a path (``str`` or :class:`os.PathLike`) to
+        ``DataFrame`` or ``LazyFrame``; a query on a database (:func:`monitorkit.sql`, its
+        rows fetched in record batches and typed as :mod:`monitorkit.database` says); or a
+        path (``str`` or :class:`os.PathLike`) to
 
         * a parquet file (``.parquet``, ``.pq``), a CSV or TSV file, or a JSON-lines file
           (``.jsonl``, ``.ndjson``); CSV, TSV and JSON lines may be gzip-compressed (``.gz``);
@@ -203,8 +206,11 @@ def read_frame(source: TableLike, name: str = "data") -> pd.DataFrame:
     >>> mk.read_frame(pd.DataFrame({"age": [31, 45]}), name="current").shape
     (2, 1)
     """
+    source = _log_rows(source)
     if isinstance(source, pd.DataFrame):
         frame = source
+    elif is_sql_source(source):
+        frame = source.read(name)
     elif isinstance(source, (str, os.PathLike)):
         files = _resolve_files(source, name)
         frames = list(_file_frames(files, name, batch_rows=None))
@@ -226,12 +232,13 @@ def iter_batches(
 
     Accepts what :func:`read_frame` accepts, and reads files one at a time: parquet one
     record batch at a time (pyarrow, no read-ahead), CSV/TSV with pyarrow's streaming reader
-    (16 MB of text at a time), JSON lines ``batch_rows`` lines at a time — so memory follows
-    the batch, not the input. Values are typed as by :func:`read_frame`; the choice made for
-    a text column in its first batch holds for the later ones (a column of numbers stays
-    numeric; a batch whose cells are not all numbers keeps them as strings, which numeric
-    statistics count as invalid). A column missing from a later file is filled with missing
-    values.
+    (16 MB of text at a time), JSON lines ``batch_rows`` lines at a time, a query
+    (:func:`monitorkit.sql`) ``batch_rows`` rows at a time from the database's record batch
+    reader or server-side cursor — so memory follows the batch, not the input. Values are
+    typed as by :func:`read_frame`; the choice made for a text column in its first batch
+    holds for the later ones (a column of numbers stays numeric; a batch whose cells are
+    not all numbers keeps them as strings, which numeric statistics count as invalid). A
+    column missing from a later file is filled with missing values.
 
     Empty batches are left out, but at least one batch is always produced (an input without
     rows gives one empty DataFrame with its columns), so callers can name its columns.
@@ -247,8 +254,11 @@ def iter_batches(
     """
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
         raise InputError(f"batch_rows must be a positive integer; got {batch_rows!r}.")
+    source = _log_rows(source)
     if isinstance(source, pd.DataFrame):
         return _frame_batches(source, batch_rows)
+    if is_sql_source(source):
+        return _sliced(source.batches(name, batch_rows), batch_rows)
     if isinstance(source, (str, os.PathLike)):
         files = _resolve_files(source, name)
         return _sliced(_file_frames(files, name, batch_rows), batch_rows)
@@ -256,6 +266,13 @@ def iter_batches(
     if table.num_rows == 0:
         return iter([table.to_pandas()])
     return _sliced((batch.to_pandas() for batch in table.to_batches(batch_rows)), batch_rows)
+
+
+def is_sql_source(source: Any) -> bool:
+    """True for a query on a database (:func:`monitorkit.sql`), which reads itself in record
+    batches: read whole by :func:`read_frame`, batch by batch by :func:`iter_batches`."""
+    module = sys.modules.get("monitorkit.database")  # not imported: no SQL source exists
+    return module is not None and isinstance(source, module.SqlSource)
 
 
 def check_columns(frame: pd.DataFrame, name: str = "data") -> None:
@@ -286,6 +303,19 @@ def check_columns(frame: pd.DataFrame, name: str = "data") -> None:
             f"{name} has no rows (columns: {list_names(frame.columns)}); there is nothing to "
             "compare. Check the query or the time range that produced it."
         )
+
+
+def _log_rows(source: TableLike) -> TableLike:
+    """A prediction log (``monitorkit.capture``: a ``PredictionLog``, ``log.between(…)``, or
+    a log folder's path with an optional ``?start=…&end=…``) as its rows; other sources as
+    they are."""
+    if hasattr(source, "__monitorkit_rows__") or isinstance(source, (str, os.PathLike)):
+        from monitorkit.capture.log import log_rows
+
+        rows = log_rows(source)
+        if rows is not None:
+            return rows
+    return source
 
 
 # ---- in-memory tables ---------------------------------------------------------------------
@@ -325,7 +355,8 @@ def _arrow_table(source: Any, name: str) -> Any:
         )
     raise DataSourceError(
         f"{name} is a {kind}; expected a pandas DataFrame, a pyarrow Table, a polars "
-        f"DataFrame, or a path, folder or glob of files ({SUPPORTED_FORMATS})."
+        f"DataFrame, a query (mk.sql(query, connection)), or a path, folder or glob of files "
+        f"({SUPPORTED_FORMATS})."
     )
 
 

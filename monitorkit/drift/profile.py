@@ -90,7 +90,7 @@ from monitorkit.drift.results import (
 from monitorkit.drift.rule import judge_column, missing_rate_p_value
 from monitorkit.errors import ColumnSpecError, InputError
 from monitorkit.profiles import CategoricalProfile, NumericProfile, Profile, profile, profile_frame
-from monitorkit.schema import ResolvedSpec, read_frame
+from monitorkit.schema import ResolvedSpec, is_sql_source, read_frame
 from monitorkit.windows import WindowWarning, assign_windows
 
 BINNED_METHODS = ("psi", "jensen_shannon", "hellinger", "kl_div")
@@ -420,8 +420,12 @@ def drift_from_profile(
     # Current rows (and each window's) are counted exactly on the reference's grid, never
     # sketched: exact and reproducible statistics (module docstring).
     current_edges = current_histogram_edges(reference)
-    if current_profile is None and by is None and isinstance(current, (str, os.PathLike)):
-        # A log on disk (file, folder or glob) is read batch by batch: bounded memory.
+    if (
+        current_profile is None
+        and by is None
+        and (isinstance(current, (str, os.PathLike)) or is_sql_source(current))
+    ):
+        # A log on disk (file, folder or glob) or a query is read batch by batch: bounded memory.
         current_profile = profile(
             current, spec=reference.spec, histogram_edges=current_edges, quantile_sketch=False
         )
