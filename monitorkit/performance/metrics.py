@@ -12,10 +12,18 @@ its confidence interval is found:
 * ``per_row`` metrics, means of a per-row loss (``log_loss``, ``brier``, ``mae``, ``mape``,
   ``mean_error``; ``rmse`` as the square root of the interval of the squared error), get the
   normal interval of that mean (mean ± z·sd/√n);
-* all others (``roc_auc``, ``average_precision``, ``f1``, ``balanced_accuracy``, ``r2``,
-  ``median_absolute_error``, macro metrics) get a normal bootstrap interval (value ± z · the
-  standard deviation over :data:`BOOTSTRAP_RESAMPLES` (200) resamples of the rows, seed 0),
-  computed only where it decides something (a change past the warning tolerance).
+* closed forms where they exist: ``roc_auc`` DeLong's variance of the AUC (from the placement
+  values, :func:`delong_variance`); binary ``f1`` the delta method on the confusion counts
+  (Var = 4·p·(q + r)·(p + q + r) / (n·D⁴), p, q, r the shares of true positives, false
+  positives and false negatives, D = 2p + q + r); ``balanced_accuracy`` the per-class recalls
+  as independent proportions (Var = Σ r_k(1 − r_k)/n_k / K²); ``average_precision`` the logit
+  interval logit(AP) ± z/√(P·AP·(1 − AP)), P the positives (Boyd, Eng & Page 2013);
+  ``median_absolute_error`` order statistics — each value ± z·sd, clipped to [0, 1] for
+  scores;
+* all others (``r2``, multiclass ``f1`` and ``f1_weighted``) get a normal bootstrap interval
+  (value ± z · the standard deviation over :data:`BOOTSTRAP_RESAMPLES` (200) resamples of the
+  rows, seed 0), computed only where it decides something (a change past the warning
+  tolerance).
 
 A report judges many (window, segment) cells at once, so it widens every interval to the
 level :func:`cell_confidence` gives (Bonferroni over the cells).
@@ -154,6 +162,9 @@ class Metric:
     # For the bootstrap: given the arrays, a function of a resample's row positions giving
     # exactly compute(arrays.take(rows)), faster (no copy, no sort per resample); or None.
     resampled: Callable[[LabelArrays], Callable[[np.ndarray], float] | None] | None = None
+    # A closed-form interval (arrays, confidence) -> (lower, upper), or None where it does not
+    # apply (then the bootstrap): DeLong for ROC AUC, the delta method for F1, ….
+    analytic: Callable[[LabelArrays, float], tuple[float, float] | None] | None = None
 
     @property
     def judged(self) -> bool:
@@ -213,6 +224,10 @@ class Metric:
             if self.root:
                 return math.sqrt(max(low, 0.0)), math.sqrt(max(high, 0.0))
             return low, high
+        if self.analytic is not None and not (self.needs_score and arrays.y_score is None):
+            found = self.analytic(arrays, confidence)
+            if found is not None:
+                return found
         statistic = None
         if self.resampled is not None and not (self.needs_score and arrays.y_score is None):
             statistic = self.resampled(arrays)
@@ -630,6 +645,82 @@ def _balanced_of(tp: int, fp: int, fn: int, tn: int) -> float:
     return float(np.mean(rates)) if rates else math.nan
 
 
+def _f1_interval(a: LabelArrays, confidence: float) -> tuple[float, float] | None:
+    """Binary F1's delta-method interval from the confusion counts (multinomial): with
+    p, q, r the shares of true positives, false positives and false negatives and
+    D = 2p + q + r, Var(F1) = 4·p·(q + r)·(p + q + r) / (n·D⁴)."""
+    if a.task != "binary":
+        return None  # a macro average: the bootstrap
+    n = len(a)
+    tp = float(np.sum((a.y_true == 1) & (a.y_pred == 1)))
+    fp = float(np.sum((a.y_true == 0) & (a.y_pred == 1)))
+    fn = float(np.sum((a.y_true == 1) & (a.y_pred == 0)))
+    d = 2 * tp + fp + fn
+    if n == 0 or d == 0:
+        return math.nan, math.nan
+    f1 = 2 * tp / d
+    p, wrong = tp / n, (fp + fn) / n
+    var = 4 * p * wrong * (p + wrong) / (n * (d / n) ** 4)
+    half = _z(confidence) * math.sqrt(var)
+    return max(0.0, f1 - half), min(1.0, f1 + half)
+
+
+def _balanced_accuracy_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
+    """The mean of the per-class recalls, each a proportion of its class's rows, independent
+    given the class sizes: Var = Σ r_k (1 − r_k) / n_k / K²."""
+    classes, sizes = np.unique(a.y_true, return_counts=True)
+    if classes.size == 0:
+        return math.nan, math.nan
+    recalls = np.array([np.mean(a.y_pred[a.y_true == c] == c) for c in classes])
+    value = float(recalls.mean())
+    var = float(np.sum(recalls * (1 - recalls) / sizes)) / classes.size**2
+    half = _z(confidence) * math.sqrt(var)
+    return max(0.0, value - half), min(1.0, value + half)
+
+
+def delong_variance(y_true: np.ndarray, y_score: np.ndarray) -> tuple[float, float]:
+    """(ROC AUC, its DeLong variance) — the variance of the two-sample U statistic from its
+    structural components (DeLong, DeLong & Clarke-Pearson 1988), computed with midranks
+    (Sun & Xu 2014): V10 per positive, V01 per negative, Var = s²(V10)/m + s²(V01)/n."""
+    from scipy.stats import rankdata
+
+    positives, negatives = y_score[y_true == 1], y_score[y_true == 0]
+    m, n = positives.size, negatives.size
+    if m < 2 or n < 2:
+        return math.nan, math.nan
+    combined = rankdata(np.concatenate([positives, negatives]))
+    within_positives = rankdata(positives)
+    within_negatives = rankdata(negatives)
+    v10 = (combined[:m] - within_positives) / n  # share of negatives below each positive
+    v01 = 1.0 - (combined[m:] - within_negatives) / m  # share of positives above each negative
+    auc = float(v10.mean())
+    return auc, float(v10.var(ddof=1) / m + v01.var(ddof=1) / n)
+
+
+def _roc_auc_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
+    auc, var = delong_variance(a.y_true, a.y_score)
+    if not math.isfinite(var):
+        return math.nan, math.nan
+    half = _z(confidence) * math.sqrt(var)
+    return max(0.0, auc - half), min(1.0, auc + half)
+
+
+def _average_precision_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
+    """The logit interval of average precision (Boyd, Eng & Page 2013):
+    logit(AP) ± z / √(P · AP · (1 − AP)), P the number of positives."""
+    ap = _fast_average_precision(a)
+    positives = int(np.sum(a.y_true == 1))
+    if not (0 < ap < 1) or positives == 0:
+        return math.nan, math.nan
+    centre = math.log(ap / (1 - ap))
+    half = _z(confidence) / math.sqrt(positives * ap * (1 - ap))
+    return 1 / (1 + math.exp(-(centre - half))), 1 / (1 + math.exp(-(centre + half)))
+
+
+def _median_abs_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
+    return quantile_interval(np.abs(a.y_pred - a.y_true), 0.5, confidence)
+
+
 _CLASSIFICATION = ("binary", "multiclass")
 
 for _metric in (
@@ -651,6 +742,7 @@ for _metric in (
         min_class="both",
         headline=True,
         resampled=_resampled_counts(_balanced_of),
+        analytic=_balanced_accuracy_interval,
     ),
     Metric(
         "precision",
@@ -681,6 +773,7 @@ for _metric in (
         min_class="positives_and_predicted",
         headline=True,
         resampled=_resampled_counts(_f1_of),
+        analytic=_f1_interval,
     ),
     Metric(
         "f1_weighted",
@@ -701,6 +794,7 @@ for _metric in (
         min_class="both",
         headline=True,
         resampled=_resampled_auc,
+        analytic=_roc_auc_interval,
     ),
     Metric(
         "average_precision",
@@ -711,6 +805,7 @@ for _metric in (
         needs_score=True,
         min_class="both",
         resampled=_resampled_average_precision,
+        analytic=_average_precision_interval,
     ),
     Metric(
         "log_loss",
@@ -774,6 +869,7 @@ for _metric in (
         False,
         lambda a: float(np.median(np.abs(a.y_pred - a.y_true))),
         resampled=lambda a: _resampled_median(np.abs(a.y_pred - a.y_true)),
+        analytic=_median_abs_interval,
     ),
     Metric(
         "mean_error",
