@@ -6,7 +6,14 @@
   names), their directions and confidence intervals;
 * :mod:`~monitorkit.performance.labels` — labels and predictions as arrays, the task, and
   :func:`join_labels` for labels that arrive later;
-* :mod:`~monitorkit.performance.report` — :class:`PerformanceReport`.
+* :mod:`~monitorkit.performance.report` — :class:`PerformanceReport`;
+* :mod:`~monitorkit.performance.causes` — where to look first: the feature values that account
+  for a metric's drop;
+* :mod:`~monitorkit.performance.fairness` — gaps between the groups of sensitive attributes;
+* :mod:`~monitorkit.performance.estimation` — estimation without labels (CBPE) from a
+  calibration stored in the baseline;
+* :mod:`~monitorkit.performance.merged` — the report on a Dask DataFrame, from per-partition
+  states merged.
 """
 
 from __future__ import annotations
