@@ -746,8 +746,10 @@ def _too_few(metric: registry.Metric, cell: Cell) -> str | None:
         return f"too few rows ({n} < {low})"
     if metric.min_class is None:
         return None
-    if cell.task == "binary":
-        tp, fp, fn, _ = cell.counts()
+    if cell.task == "binary" or metric.view is not None:
+        tp, fp, fn, _ = (
+            cell.counts() if cell.task == "binary" else (*_class_counts(cell, metric.name), 0)
+        )
         positives, predicted = tp + fn, tp + fp
         counts = {
             "positives": [("positives", positives)],
@@ -767,8 +769,45 @@ def _too_few(metric: registry.Metric, cell: Cell) -> str | None:
     return None
 
 
+def _class_counts(cell: Cell, name: str) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives) of the class of a per-class metric
+    (``recall[cat]``) against the rest, from the cell's confusion matrix."""
+    cls = name[name.index("[") + 1 : -1]
+    labels = [str(label) for label in cell.labels]
+    if cls not in labels:
+        return 0, 0, 0
+    k = labels.index(cls)
+    confusion = cell["confusion"]
+    tp = int(confusion[k, k])
+    return tp, int(confusion[:, k].sum()) - tp, int(confusion[k, :].sum()) - tp
+
+
+def _class_form(name: str) -> MergedMetric:
+    """A per-class metric (:func:`~monitorkit.performance.metrics.class_metrics`) from the
+    confusion matrix: the binary value of the class against the rest, Wilson intervals for
+    precision and recall, the delta method for F1 (as on pandas rows)."""
+    base = name[: name.index("[")]
+
+    def value(cell: Cell) -> float:
+        tp, fp, fn = _class_counts(cell, name)
+        top, bottom = {"precision": (tp, tp + fp), "recall": (tp, tp + fn)}.get(
+            base, (2 * tp, 2 * tp + fp + fn)
+        )
+        return top / bottom if bottom else math.nan
+
+    def bounds(cell: Cell, level: float) -> tuple[float, float]:
+        tp, fp, fn = _class_counts(cell, name)
+        if base in ("precision", "recall"):
+            return registry.wilson(tp, tp + (fp if base == "precision" else fn), level)
+        return registry.f1_interval_of_counts(tp, fp, fn, cell.n, level)
+
+    return MergedMetric(value, bounds)
+
+
 def _merged_form(task: str, metric: registry.Metric) -> MergedMetric | str:
     """The metric's merged form, or why it has none."""
+    if task == "multiclass" and metric.view is not None and "[" in metric.name:
+        return _class_form(metric.name)
     if task == "ranking" and metric.k is not None and (task, metric.name) not in MERGED:
         hits, precision = _ranking_merged(metric.k)
         return hits if metric.name.startswith("hit_rate@") else precision
@@ -895,6 +934,10 @@ def compute_merged(
     )
 
     chosen = registry.metrics_for(found_task, metrics) if found_task is not None else []
+    if found_task == "multiclass" and metrics is None:
+        # Each class's precision, recall and F1 (with more than MAX_CLASS_METRICS classes, the
+        # first in sorted order: the pandas report takes the most frequent).
+        chosen += registry.class_metrics(sorted(scan.target_strings))
     if found_task == "binary" and not scan.has_score:
         chosen = [m for m in chosen if not m.needs_score]
     infos = [

@@ -81,9 +81,10 @@ Register your own with :func:`register_metric`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,6 +166,9 @@ class Metric:
     # A closed-form interval (arrays, confidence) -> (lower, upper), or None where it does not
     # apply (then the bootstrap): DeLong for ROC AUC, the delta method for F1, ….
     analytic: Callable[[LabelArrays, float], tuple[float, float] | None] | None = None
+    # The arrays the metric reads, from the report's (e.g. one class against the rest of a
+    # multiclass target: :func:`class_metrics`); None: as they are.
+    view: Callable[[LabelArrays], LabelArrays] | None = None
 
     @property
     def judged(self) -> bool:
@@ -173,6 +177,8 @@ class Metric:
 
     def compute(self, arrays: LabelArrays) -> float:
         """The metric's value; NaN when it is undefined on these rows (empty, one class)."""
+        if self.view is not None:
+            arrays = self.view(arrays)
         if len(arrays) == 0 or (self.needs_score and arrays.y_score is None):
             return math.nan
         with warnings.catch_warnings():
@@ -184,6 +190,8 @@ class Metric:
 
     def too_few(self, arrays: LabelArrays) -> str | None:
         """Why these rows are too few to judge the metric on, or None."""
+        if self.view is not None:
+            arrays = self.view(arrays)
         n = len(arrays)
         if n < MIN_LABELLED_ROWS:
             return f"too few rows ({n} < {MIN_LABELLED_ROWS})"
@@ -212,6 +220,8 @@ class Metric:
         self, arrays: LabelArrays, *, seed: int = 0, confidence: float = CONFIDENCE
     ) -> tuple[float, float]:
         """The ``confidence`` interval of the metric (see the module docstring for which)."""
+        if self.view is not None:
+            arrays = self.view(arrays)
         if len(arrays) == 0:
             return math.nan, math.nan
         counts = None if self.proportion is None else self.proportion(arrays)
@@ -273,6 +283,41 @@ def metrics_for(task: str, names: list[str] | tuple[str, ...] | None = None) -> 
             )
         chosen.append(METRICS[name])
     return chosen
+
+
+MAX_CLASS_METRICS = 20
+"""Classes of a multiclass target that get their own precision, recall and F1 (the most
+frequent, in the order of :func:`class_metrics`' ``classes``)."""
+
+
+def class_metrics(classes: Sequence[str]) -> list[Metric]:
+    """Per-class ``precision[c]``, ``recall[c]`` and ``f1[c]`` of a multiclass target: the
+    binary metric of class ``c`` against the rest (its intervals and minimum rows as for a
+    binary target), for the first :data:`MAX_CLASS_METRICS` of ``classes``."""
+    found = []
+    for cls in list(classes)[:MAX_CLASS_METRICS]:
+
+        def against_rest(a: LabelArrays, cls: str = cls) -> LabelArrays:
+            return LabelArrays(
+                "binary",
+                (a.y_true == cls).astype(np.int64),
+                (a.y_pred == cls).astype(np.int64),
+            )
+
+        for name in ("precision", "recall", "f1"):
+            base = METRICS[name]
+            found.append(
+                dataclasses.replace(
+                    base,
+                    name=f"{name}[{cls}]",
+                    label=f"{base.label} of {cls}",
+                    tasks=("multiclass",),
+                    headline=False,
+                    resampled=None,
+                    view=against_rest,
+                )
+            )
+    return found
 
 
 # ---- intervals ---------------------------------------------------------------------------
@@ -651,10 +696,16 @@ def _f1_interval(a: LabelArrays, confidence: float) -> tuple[float, float] | Non
     D = 2p + q + r, Var(F1) = 4·p·(q + r)·(p + q + r) / (n·D⁴)."""
     if a.task != "binary":
         return None  # a macro average: the bootstrap
-    n = len(a)
-    tp = float(np.sum((a.y_true == 1) & (a.y_pred == 1)))
-    fp = float(np.sum((a.y_true == 0) & (a.y_pred == 1)))
-    fn = float(np.sum((a.y_true == 1) & (a.y_pred == 0)))
+    tp = int(np.sum((a.y_true == 1) & (a.y_pred == 1)))
+    fp = int(np.sum((a.y_true == 0) & (a.y_pred == 1)))
+    fn = int(np.sum((a.y_true == 1) & (a.y_pred == 0)))
+    return f1_interval_of_counts(tp, fp, fn, len(a), confidence)
+
+
+def f1_interval_of_counts(
+    tp: int, fp: int, fn: int, n: int, confidence: float
+) -> tuple[float, float]:
+    """:func:`_f1_interval` from the confusion counts of ``n`` rows."""
     d = 2 * tp + fp + fn
     if n == 0 or d == 0:
         return math.nan, math.nan

@@ -646,7 +646,7 @@ def metric_values(
         if prepared is not None:
             arrays = prepared.arrays(rows)
             found["rows" + suffix] = len(arrays)
-            for metric in registry.metrics_for(prepared.task):
+            for metric in _task_metrics(prepared):
                 found[metric.name + suffix] = metric.compute(arrays)
         if ERROR_COLUMN in frame.columns:
             errors = _truthy(frame[ERROR_COLUMN])[rows]
@@ -660,6 +660,18 @@ def metric_values(
     if prepared is not None and sensitive:
         found.update(fairness.fairness_figures(prepared, frame, sensitive))
     return {k: v for k, v in found.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+
+
+def _task_metrics(prepared: PreparedLabels, names: Sequence[str] | None = None) -> list:
+    """The registered metrics of the task (or ``names``), and for a multiclass target each
+    frequent class's precision, recall and F1 (:func:`~monitorkit.performance.metrics.
+    class_metrics`), unless ``names`` picks metrics."""
+    chosen = registry.metrics_for(prepared.task, names)
+    if prepared.task == "multiclass" and names is None:
+        labels, counts = np.unique(prepared.y_true[prepared.labelled], return_counts=True)
+        frequent = labels[np.argsort(-counts, kind="stable")][: registry.MAX_CLASS_METRICS]
+        chosen += registry.class_metrics(sorted(map(str, frequent)))
+    return chosen
 
 
 def _business_value(frame: pd.DataFrame, rows: np.ndarray, how: Any, name: str) -> float:
@@ -915,7 +927,7 @@ def compute_performance(
         )
         if prepared is None:
             note = f"no labels in current yet (column '{columns.target}' is empty)"
-    chosen = registry.metrics_for(prepared.task, metrics) if prepared is not None else []
+    chosen = _task_metrics(prepared, metrics) if prepared is not None else []
     if prepared is not None and prepared.y_score is None:
         chosen = [m for m in chosen if not m.needs_score]  # labels only: no ROC AUC, log loss
 
