@@ -365,6 +365,13 @@ class History:
 
         return mimebundle(self, include, exclude)
 
+    def _ipython_display_(self) -> None:
+        # As a report: in a notebook, several outputs (each trend an image/png of its own, which
+        # every renderer shows); see monitorkit.display.show.
+        from monitorkit.display import show
+
+        show(self)
+
     def to_html(self) -> str:
         from monitorkit.display import report_html
 

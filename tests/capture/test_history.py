@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -9,11 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
+from bs4 import BeautifulSoup
 
 import monitorkit as mk
 from monitorkit import store
+from monitorkit.display import notebook_outputs
+from monitorkit.display.history import plot_trend
 from monitorkit.errors import InputError
 from monitorkit.runner import RunOutcome, build_summary, index_record
 
@@ -21,6 +26,12 @@ REPO = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.timezone.utc)
 RUNS = 60
 FAILED_RUN = 30
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The statuses of the 60 runs as symbols, oldest first: ok, the failed run, ok, then recall
+# falls: warning from run 40, critical from run 50 (below 0.81).
+STATUS_TEXT = "●" * FAILED_RUN + "✕" + "●" * 9 + "▲" * 10 + "◆" * 10
+STATUS_LEGEND = "● OK 39 · ▲ WARNING 10 · ◆ CRITICAL 10 · ✕ FAILED 1"
+MIN_SHARE_OF_GRAPHICS = 0.9
 
 
 def _write_run(model_dir: Path, i: int, *, status: str, severity, figures, verdict, alerts=None):
@@ -145,9 +156,13 @@ def test_trend_with_a_baseline_draws_its_band_around_it(reports):
 
 def test_static_html_shows_every_run_escaped_and_offline(reports, tmp_path):
     history = mk.History(reports / "fraud")
-    html = history.to_html()
+    page = history.save_html(tmp_path / "history.html")
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>")
     strip = re.search(r'<div class="mk-strip">(.*?)</div>', html).group(1)
     assert strip.count("<rect") == RUNS
+    legend = re.search(r'<div class="mk-strip">.*?</div>(<div class="mk-legend">.*?</div>)', html)
+    assert _words(legend.group(1)) == "■ OK 39 · ■ WARNING 10 · ■ CRITICAL 10 · ■ FAILED 1"
     assert html.count('class="mk-trend"') == 3
     drift_block = re.search(r'data-figure="drift.share_drifted">(.*?)</figure>', html).group(1)
     assert drift_block.count('class="mk-point"') == RUNS - 1  # the failed run has no value
@@ -162,8 +177,7 @@ def test_static_html_shows_every_run_escaped_and_offline(reports, tmp_path):
     assert "<b>bold?</b>" not in html and "&lt;b&gt;bold?&lt;/b&gt;" in html
     assert "<script" not in html.lower()
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
-    page = history.save_html(tmp_path / "history.html")
-    assert page.read_text().startswith("<!DOCTYPE html>")
+    assert "<b>bold?</b>" not in history.to_html()
 
 
 def test_the_store_root_gives_one_row_per_model(reports):
@@ -201,7 +215,6 @@ def test_history_command_writes_the_page(reports, tmp_path):
 
 @pytest.mark.kernel
 def test_the_history_template_runs_with_papermill(reports, tmp_path):
-    import nbformat
     import papermill
 
     output = tmp_path / "history.ipynb"
@@ -214,6 +227,8 @@ def test_the_history_template_runs_with_papermill(reports, tmp_path):
         cwd=str(tmp_path),
     )
     notebook = nbformat.read(output, as_version=4)
+    # Executed as a person would in Jupyter (the widget view, and the portable HTML with it).
+    assert "<svg" not in json.dumps([c.get("outputs", []) for c in notebook.cells])
     html = "".join(
         output.get("data", {}).get("text/html", "")
         for cell in notebook.cells
@@ -250,3 +265,198 @@ def test_the_live_view_picks_a_figure_or_a_model(reports, monkeypatch):
     monkeypatch.setenv("MONITORKIT_DISPLAY", "widget")
     bundle = mimebundle(one)
     assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" in bundle
+
+
+# --------------------------------------------------------------------------------------------
+# The notebook's view: what a sanitizer keeps (no <svg>, no <style>) still says everything
+# --------------------------------------------------------------------------------------------
+
+
+def _words(html: str) -> str:
+    """The text a reader gets from ``html`` (any stylesheet gone), white space squashed."""
+    soup = BeautifulSoup(html, "html.parser")
+    for style in soup.find_all("style"):
+        style.decompose()
+    return _squash(soup.get_text())
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+
+
+def test_the_notebook_view_has_no_svg_and_each_trend_is_an_image_output(reports):
+    history = mk.History(reports / "fraud")
+    outputs = notebook_outputs(history)
+    kinds = ["image" if "image/png" in data else "html" for data, _ in outputs]
+    assert kinds == ["html", "image"] * len(history.figures) + ["html"]
+    for i, figure in enumerate(history.figures):
+        data, metadata = outputs[2 * i + 1]
+        assert base64.b64decode(data["image/png"]).startswith(PNG_SIGNATURE)
+        alt = metadata["image/png"]["alt"]
+        assert alt.startswith(f"{figure} per run, 2026-03-01 02:00 to 2026-04-29 02:00 (UTC)")
+        assert data["text/plain"] == f"<{alt}>"
+        # each picture right after its caption
+        before = outputs[2 * i][0]["text/html"]
+        assert re.findall(r'data-figure="([^"]+)"', before)[-1] == figure
+    htmls = [data["text/html"] for data, _ in outputs if "text/html" in data]
+    for html in htmls:
+        assert "<svg" not in html and "<img" not in html and "<!--mk-image" not in html
+    assert "text/markdown" in outputs[0][0]
+    first = BeautifulSoup(htmls[0], "html.parser")
+    assert _words(str(first.find(class_="mk-banner"))).startswith(
+        "CRITICAL History: fraud: 60 run(s); the last (2026-04-29 02:00 UTC) critical"
+    )
+    assert _words(str(first.find(class_="mk-facts"))) == (
+        "60 run(s) · 1 failed · from 2026-03-01 02:00 to 2026-04-29 02:00 (UTC) · "
+        "1 alert(s) firing after the last run"
+    )
+    # The statuses in text: a symbol per run whose shape says it, the words in the legend.
+    assert _words(str(first.find(class_="mk-strip"))) == STATUS_TEXT
+    assert _words(str(first.find(class_="mk-legend"))) == STATUS_LEGEND
+    # The runs table, newest first: the status of each a word.
+    table = BeautifulSoup(htmls[-1], "html.parser").find("table")
+    statuses = [_words(str(tr.find_all("td")[1])) for tr in table.find_all("tr", class_="mk-run")]
+    assert statuses == ["CRITICAL"] * 10 + ["WARNING"] * 10 + ["OK"] * 9 + ["FAILED"]
+    # One bundle (hosts other than a notebook's kernel): the trends as <img> data URIs.
+    html = history.to_html()
+    assert "<svg" not in html and html.count('<img src="data:image/png;base64,') == 3
+
+
+def test_the_trend_picture_draws_what_the_page_draws(reports):
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_rgba
+
+    from monitorkit.display.theme import SEVERITY_COLORS
+
+    history = mk.History(reports / "fraud")
+    drift = plot_trend(history.trend("drift.share_drifted"), "drift.share_drifted").axes[0]
+    (points,) = [c for c in drift.collections if isinstance(c, PathCollection)]
+    assert len(points.get_offsets()) == RUNS - 1  # the failed run has no value
+    assert len(drift.collections) == 1 + 1  # the points, and one band over the failed run
+    recall = plot_trend(history.trend("performance.recall"), "performance.recall").axes[0]
+    (points,) = [c for c in recall.collections if isinstance(c, PathCollection)]
+    assert len(recall.collections) == 1 + 2  # the recorded baseline's band has a gap there
+    dashed = [line for line in recall.lines if line.get_linestyle() != "-"]
+    assert len(dashed) == 1 and set(dashed[0].get_ydata()) == {0.9}
+    # values 0.62…0.9 and the band 0.81…0.99, widened by at most a quarter of 0.28
+    assert recall.get_ylim() == pytest.approx((0.62, 0.97))
+    assert [t.get_text() for t in recall.get_yticklabels()] == ["0.620", "0.970"]
+    colours = points.get_facecolors()
+    assert tuple(colours[0]) == pytest.approx(to_rgba(SEVERITY_COLORS["ok"]))
+    assert tuple(colours[-1]) == pytest.approx(to_rgba(SEVERITY_COLORS["critical"]))
+    # on axes of one's own
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    ax = figure.add_subplot()
+    assert plot_trend(history.trend("quality.problems"), "quality.problems", ax=ax) is figure
+    trend = history.trend("quality.problems").assign(value=np.nan, baseline=np.nan)
+    with pytest.raises(InputError, match="no run has a value of 'quality.problems'"):
+        plot_trend(trend, "quality.problems")
+
+
+def test_the_store_view_in_a_notebook_reads_its_statuses_in_words(reports):
+    outputs = notebook_outputs(mk.History(reports))
+    ((data, _),) = outputs
+    html = data["text/html"]
+    assert "<svg" not in html and "<img" not in html
+    assert data["text/markdown"].startswith("**CRITICAL** · **History**: 3 model(s)")
+    soup = BeautifulSoup(html, "html.parser")
+    rows = {
+        tr["data-model"]: [_words(str(td)) for td in tr.find_all("td")]
+        for tr in soup.find_all("tr", class_="mk-model")
+    }
+    assert [(row[3], row[-1]) for row in rows.values()] == [
+        ("OK", "●●●"),
+        ("CRITICAL", "▲" * 10 + "◆" * 10),  # the last 20 runs
+        ("FAILED", "●✕"),
+    ]
+    assert rows["fraud"][-2] == "CRITICAL 1"  # the alerts firing after its last run
+    assert _words(str(soup.find(class_="mk-legend"))) == (
+        "recent runs, oldest first: ● OK · ▲ WARNING · ◆ CRITICAL · ✕ FAILED"
+    )
+
+
+def test_history_shows_itself_as_the_notebook_outputs_in_a_kernel(reports, monkeypatch):
+    import IPython.display
+
+    import monitorkit.display as display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: shown.append((a, k)))
+    monkeypatch.setenv("MONITORKIT_DISPLAY", "static")
+    monkeypatch.setattr(display, "_in_jupyter_kernel", lambda: True)
+    history = mk.History(reports / "fraud")
+    history._ipython_display_()
+    assert [a[0] for a, _ in shown] == [data for data, _ in notebook_outputs(history)]
+
+
+@pytest.mark.kernel
+def test_the_executed_template_reads_the_same_through_a_sanitizer(reports, tmp_path, monkeypatch):
+    """``nbconvert --sanitize-html`` (close to GitHub's renderer) of the template executed as
+    ``monitorkit run`` executes one: statuses, tables and the trends are all there."""
+    import papermill
+
+    monkeypatch.setenv("MONITORKIT_DISPLAY", "static")  # as the runner executes templates
+    executed = tmp_path / "history.ipynb"
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "history.ipynb"),
+        str(executed),
+        parameters={"reports": str(reports), "model": "fraud"},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    notebook = nbformat.read(executed, as_version=4)
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert "<svg" not in json.dumps(outputs)
+    graphics = 0  # what JupyterLab and nbconvert show first: HTML, else the image
+    for output in outputs:
+        data = output.get("data", {})
+        if "text/html" in data:
+            soup = BeautifulSoup(data["text/html"], "html.parser")
+            graphics += len(soup.find_all(["img", "svg"]))
+        elif "image/png" in data:
+            graphics += 1
+    assert graphics == 3  # the model's three trends
+    assert executed.stat().st_size < 2 * 1024 * 1024
+
+    export = tmp_path / "sanitized.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", "--sanitize-html", str(executed),
+         "--output", str(export.with_suffix(""))],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    soup = BeautifulSoup(export.read_text(), "html.parser")
+    shown = [
+        img
+        for img in soup.find_all("img")
+        if img.get("src", "").startswith("data:image/png;base64,")
+        and base64.b64decode(img["src"].split(",", 1)[1]).startswith(PNG_SIGNATURE)
+    ]
+    assert len(shown) / graphics >= MIN_SHARE_OF_GRAPHICS, (len(shown), graphics)
+    assert "<svg" not in str(soup.body)
+
+    text = _squash(soup.get_text())
+    assert "CRITICAL History: 3 model(s), by their last run: 1 failed, 1 critical, 1 ok" in text
+    assert "CRITICAL History: fraud: 60 run(s); the last (2026-04-29 02:00 UTC) critical" in text
+    assert STATUS_TEXT in text and STATUS_LEGEND in text
+
+    # <th> does not survive this sanitizer; the rows, their cells and their order do.
+    rows = [[_squash(td.get_text()) for td in tr.find_all("td")] for tr in soup.find_all("tr")]
+    models = {row[0]: row for row in rows if row and row[0] in ("churn", "fraud", "pricing")}
+    assert list(models) == ["churn", "fraud", "pricing"]
+    assert [(row[3], row[-1]) for row in models.values()] == [
+        ("OK", "●●●"),
+        ("CRITICAL", "▲" * 10 + "◆" * 10),
+        ("FAILED", "●✕"),
+    ]
+    runs = [row for row in rows if row and re.fullmatch(r"2026-\d\d-\d\d 02:00", row[0])]
+    assert [row[0] for row in runs] == [
+        f"{START + dt.timedelta(days=i):%Y-%m-%d %H:%M}" for i in range(RUNS - 1, RUNS - 31, -1)
+    ]
+    assert [row[1] for row in runs] == ["CRITICAL"] * 10 + ["WARNING"] * 10 + ["OK"] * 9 + [
+        "FAILED"
+    ]
