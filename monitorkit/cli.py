@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from monitorkit import store
 from monitorkit._version import __version__
@@ -125,9 +126,10 @@ def _parser() -> argparse.ArgumentParser:
         "baseline JSON that later runs compare production data with. No raw rows are stored "
         "unless --sample-rows is given.",
     )
-    baseline.add_argument("data", help="training or validation data")
+    baseline.add_argument("data", help="training or validation data (or 'sql:select …')")
     baseline.add_argument("-o", "--output", required=True, help="baseline JSON file to write")
     baseline.add_argument("--model", default="model", help="model name")
+    _sql_arguments(baseline)
     baseline.add_argument("--model-version", help="model version")
     for role in ("target", "prediction", "prediction-label", "timestamp", "id"):
         baseline.add_argument(f"--{role}", help=f"the {role.replace('-', ' ')} column")
@@ -163,8 +165,9 @@ def _parser() -> argparse.ArgumentParser:
         "also be a baseline JSON written by `monitorkit baseline`) without a notebook. Exits like "
         "run: 0 healthy, 3 warnings, 4 critical, 1 nothing could be compared, 2 bad usage.",
     )
-    drift.add_argument("reference", help="reference data, or a baseline .json")
-    drift.add_argument("current", help="current (production) data")
+    drift.add_argument("reference", help="reference data, a baseline .json, or 'sql:select …'")
+    drift.add_argument("current", help="current (production) data, or 'sql:select …'")
+    _sql_arguments(drift)
     drift.add_argument("--by", help="windows over the timestamp ('1D', '1W') or a chunk count")
     drift.add_argument("--json", action="store_true", help="print the report as JSON")
     drift.add_argument("--html", help="also write the static report to this file")
@@ -183,7 +186,10 @@ def _parser() -> argparse.ArgumentParser:
         "1 on failure, 2 on bad usage.",
     )
     validate.add_argument("baseline", help="baseline .json written by `monitorkit baseline`")
-    validate.add_argument("data", help="the rows to check (parquet, CSV, JSON lines, folder, glob)")
+    validate.add_argument(
+        "data", help="the rows to check (parquet, CSV, JSON lines, folder, glob, 'sql:select …')"
+    )
+    _sql_arguments(validate)
     validate.add_argument(
         "--rules",
         action="append",
@@ -197,6 +203,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=_validate)
     return parser
+
+
+def _sql_arguments(command: argparse.ArgumentParser) -> None:
+    """``--database-url-env`` and ``--param`` for data arguments written ``sql:<query>``."""
+    command.add_argument(
+        "--database-url-env",
+        metavar="NAME",
+        help="environment variable holding the database URL, for data given as 'sql:<query>' "
+        "(the URL never lands in any output)",
+    )
+    command.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value bound to :NAME in the queries (repeatable; start/end as ISO 8601)",
+    )
+
+
+def _data(args: argparse.Namespace, value: str, name: str) -> Any:
+    """A data argument: a path as it is, or ``sql:<query>`` as a :func:`monitorkit.sql` source
+    on the database of ``--database-url-env`` with the ``--param`` values bound."""
+    if not value.lower().startswith("sql:"):
+        return value
+    from monitorkit.database import template_source
+
+    if not args.database_url_env:
+        raise ParameterError(
+            f"{name} {value[:40]!r}… is a query: give --database-url-env NAME, the environment "
+            "variable that holds the database URL."
+        )
+    params = {}
+    for item in args.param:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(
+                f"--param {item!r}: write NAME=VALUE, e.g. --param start=2026-11-01."
+            )
+        params[key.strip()] = text
+    return template_source(name, None, value[4:].strip(), args.database_url_env, params)
 
 
 _ALERTS_HELP = (
@@ -316,7 +362,7 @@ def _baseline(args: argparse.Namespace) -> int:
         numerical=names(args.numerical),
     )
     baseline = Baseline.from_frame(
-        args.data,
+        _data(args, args.data, "data"),
         spec,
         model=args.model,
         model_version=args.model_version,
@@ -340,14 +386,14 @@ def _drift(args: argparse.Namespace) -> int:
     from monitorkit.runner import EXIT_CODES
     from monitorkit.schema import ColumnSpec
 
-    reference = args.reference
-    if reference.endswith(".json"):
+    reference = _data(args, args.reference, "reference")
+    if isinstance(reference, str) and reference.endswith(".json"):
         reference = load_report(reference)  # a baseline or profile file
     by = int(args.by) if args.by and args.by.isdigit() else args.by
     spec = ColumnSpec(
         target=args.target, prediction=args.prediction, timestamp=args.timestamp, id=args.id
     )
-    report = DriftReport(reference, args.current, spec=spec, by=by)
+    report = DriftReport(reference, _data(args, args.current, "current"), spec=spec, by=by)
     print(report.to_json(indent=2) if args.json else report)
     if args.html:
         print(f"report: {report.save_html(args.html)}", file=sys.stderr)
@@ -370,7 +416,7 @@ def _validate(args: argparse.Namespace) -> int:
     baseline = Baseline.load(args.baseline)
     rules = [rule for item in args.rules for rule in parse_rules(item)]
     validator = baseline.validator(rules)
-    frame = read_frame(args.data, name="data")
+    frame = read_frame(_data(args, args.data, "data"), name="data")
     findings = validator.validate(frame)
     summary = summarize(findings, rows=len(frame))
     offending = findings["row"].dropna().unique()
