@@ -9,8 +9,10 @@ server binaries; a server is started in a temporary directory, as the tests do):
 What is measured, each in a fresh subprocess (wall time, peak RSS from ``ru_maxrss``):
 
 * **streaming** — ``mk.profile(mk.sql("select * from bench", url))``: record batches of
-  100,000 rows (DuckDB's Arrow reader; PostgreSQL through a psycopg server-side cursor),
-  profiled batch by batch;
+  100,000 rows (DuckDB's Arrow reader; PostgreSQL through ADBC, ``COPY`` in binary decoded
+  into Arrow), profiled batch by batch;
+* **streaming-psycopg** (PostgreSQL only) — the same through the fallback used without
+  ``adbc-driver-postgresql``: a psycopg server-side cursor, Python row tuples built into Arrow;
 * **read_sql** — ``pandas.read_sql("select * from bench", connection)`` (an SQLAlchemy engine
   for PostgreSQL, the DuckDB connection for DuckDB), then ``mk.profile(frame)``.
 
@@ -36,10 +38,14 @@ _RUN = """
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 import monitorkit as mk
-how, url = sys.argv[1], sys.argv[2]
+how, url, batch_rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if how == "streaming-psycopg":
+    import monitorkit.database
+    monitorkit.database._adbc_postgresql = lambda: None  # the fallback: no ADBC driver
 started = time.perf_counter()
-if how == "streaming":
-    profile = mk.profile(mk.sql("select * from bench", url), progress=False)
+if how.startswith("streaming"):
+    source = mk.sql("select * from bench", url, batch_rows=batch_rows)
+    profile = mk.profile(source, progress=False)
 else:
     import pandas as pd
     if url.startswith("duckdb"):
@@ -69,9 +75,12 @@ def table_sql(rows: int, series: str) -> str:
     return f"create table bench as select {', '.join(columns)} from {series}"
 
 
-def measure(how: str, url: str) -> dict:
+def measure(how: str, url: str, batch_rows: int) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", _RUN, how, url], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _RUN, how, url, str(batch_rows)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
@@ -82,6 +91,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    parser.add_argument(
+        "--batch-rows", type=int, default=100_000, help="rows per batch of the streaming runs"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="run only these (e.g. postgresql:streaming duckdb:read_sql)",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -92,6 +110,7 @@ def main() -> None:
     results = {
         "rows": args.rows,
         "columns": 25,
+        "batch_rows": args.batch_rows,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "runs": [],
     }
@@ -107,12 +126,15 @@ def main() -> None:
             connection.execute("vacuum analyze bench")
         print(f"postgresql table loaded in {time.perf_counter() - started:.1f} s", flush=True)
         for database, url in (("duckdb", f"duckdb:///{path}"), ("postgresql", server.url())):
-            for how in ("streaming", "read_sql"):
-                measured = measure(how, url)
+            hows = ("streaming", "streaming-psycopg", "read_sql")
+            for how in hows if database == "postgresql" else ("streaming", "read_sql"):
+                if args.only is not None and f"{database}:{how}" not in args.only:
+                    continue
+                measured = measure(how, url, args.batch_rows)
                 assert measured["rows"] == args.rows
                 results["runs"].append({"database": database, "how": how, **measured})
                 print(
-                    f"{database:<11} {how:<10} {measured['seconds']:7.1f} s  "
+                    f"{database:<11} {how:<17} {measured['seconds']:7.1f} s  "
                     f"peak RSS {measured['peak_mb']:7.0f} MB",
                     flush=True,
                 )

@@ -20,8 +20,11 @@ Parameters are bound by the driver, never formatted into the text: write ``:name
 query (``where ts >= :start``) and pass ``params={"start": ...}``.
 
 Memory. Rows arrive in record batches of ``batch_rows`` rows: DuckDB's Arrow record batch
-reader, and for SQLAlchemy databases a server-side cursor (``stream_results`` with
-``yield_per``; PostgreSQL through psycopg names a cursor on the server). :func:`monitorkit.profile`
+reader; for a PostgreSQL URL, ADBC (``adbc-driver-postgresql``, in ``monitorkit[postgres]``):
+the server sends ``COPY … TO STDOUT`` in binary and the driver decodes it straight into Arrow;
+and for other SQLAlchemy databases, open connection objects, or PostgreSQL without ADBC, a
+server-side cursor (``stream_results`` with ``yield_per``; PostgreSQL through psycopg names a
+cursor on the server). :func:`monitorkit.profile`
 and drift against a baseline or profile profile them batch by batch, so memory follows the
 batch, not the table. A report comparing rows with rows (exact tests) reads both sides whole:
 the log says how many rows it pulled; ``sample=`` (rows drawn at random by the database) and
@@ -363,6 +366,26 @@ def _dollar_placeholders(query: str) -> str:
     return _BIND.sub(lambda m: m.group(1) or f"${m.group(2)}", query)
 
 
+def _numbered_placeholders(query: str, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """``:name`` → ``$1``, ``$2``, … (PostgreSQL's positional parameters, which ADBC binds),
+    outside quotes and comments, and the values in that order; a name used twice is one
+    number.
+
+    >>> _numbered_placeholders("select :a, ':a', cast(:b as int), :a", {"a": 1, "b": "2"})
+    ("select $1, ':a', cast($2 as int), $1", [1, '2'])
+    """
+    numbers: dict[str, int] = {}
+
+    def number(match: re.Match) -> str:
+        if match.group(1):
+            return match.group(1)
+        numbers.setdefault(match.group(2), len(numbers) + 1)
+        return f"${numbers[match.group(2)]}"
+
+    text = _BIND.sub(number, query)
+    return text, [params[name] for name in numbers]
+
+
 def _plain_value(value: Any) -> Any:
     """A parameter value as a plain Python value a driver binds (numpy / pandas scalars)."""
     if isinstance(value, pd.Timestamp):
@@ -515,6 +538,24 @@ class _Connector:
     def open(self, name: str, batch_rows: int) -> _Reader:
         if self.kind == "duckdb":
             return self._open_duckdb(name, batch_rows)
+        if isinstance(self.connection, str):
+            url = self._url()
+            adbc = _adbc_postgresql() if url.get_backend_name() == "postgresql" else None
+            if adbc is not None:
+                try:
+                    return self._open_adbc(adbc, url, name, batch_rows)
+                except _UntypedParameter as exc:
+                    if not _psycopg_installed():
+                        raise exc.error from exc.__cause__
+                    # ADBC binds a Python str as text and None with no type, where psycopg
+                    # lets the server infer them: `date_column >= :day` with day="2026-01-01"
+                    # only runs through psycopg. Same rows, just not as fast.
+                    logger.info(
+                        "%s: PostgreSQL did not accept a text or NULL parameter as ADBC binds "
+                        "it (%s); reading through SQLAlchemy and psycopg instead",
+                        name,
+                        exc.error,
+                    )
         return self._open_sqlalchemy(name, batch_rows)
 
     def _statement(self, quote, random_order: str | None) -> tuple[str, dict[str, Any]]:
@@ -604,6 +645,67 @@ class _Connector:
                 raise self._error(exc, name) from exc
 
         return _Reader(batches(), types, name, self.source, [connection] if owned else [])
+
+    def _open_adbc(self, dbapi: Any, url: Any, name: str, batch_rows: int) -> _Reader:
+        """PostgreSQL through ADBC: the server sends ``COPY … TO STDOUT (FORMAT binary)``,
+        the driver decodes it straight into Arrow record batches (no Python objects per
+        value), re-cut here into batches of ``batch_rows`` rows."""
+        import adbc_driver_manager
+
+        uri = _libpq_uri(url)
+        secrets = [*self.secrets(), uri]
+        if url.password:
+            secrets.append(_quote_url_part(str(url.password)))
+        connection = cursor = arrow_reader = None
+
+        def close() -> None:
+            # Child handles first: ADBC refuses to close a connection with an open statement.
+            _close([item for item in (arrow_reader, cursor, connection) if item is not None])
+
+        statement, params = self._statement(_quote_double, "random()")
+        text, values = _numbered_placeholders(statement, params)
+        try:
+            connection = dbapi.connect(uri)
+            cursor = connection.cursor()
+            if self.source.sample:
+                # random() is reproducible after setseed() in the same session; fetching the
+                # result is what runs it.
+                cursor.execute("SELECT setseed($1)", ((self.source.seed % 1000) / 1000,))
+                cursor.fetchall()
+            cursor.execute(text, values or None)
+            arrow_reader = cursor.fetch_record_batch()
+            schema = arrow_reader.schema
+            types = {f.name: _adbc_type_name(f) for f in schema}
+            if not len(schema):
+                raise DatabaseError(
+                    f"{name}: the query returns no rows to read (query: "
+                    f"{shorten(self.source.query)}); give one SELECT statement."
+                )
+            _check_arrow_schema(schema, types, name, self.source, _adbc_unsupported)
+        except adbc_driver_manager.Error as exc:
+            close()
+            error = self._error(exc, name, secrets)
+            state = getattr(exc, "sqlstate", None) or ""
+            if state in _UNTYPED_PARAMETER_STATES and any(
+                value is None or isinstance(value, str) for value in values
+            ):
+                raise _UntypedParameter(error) from exc
+            raise error from exc
+        except BaseException:
+            close()
+            raise
+
+        def batches() -> Iterator[Any]:
+            import pyarrow as pa
+
+            try:
+                for batch in _rechunked(arrow_reader, batch_rows):
+                    yield _adbc_decoded(batch)
+            except (adbc_driver_manager.Error, pa.ArrowException, OSError) as exc:
+                raise self._error(exc, name, secrets) from exc
+
+        closers = [item for item in (arrow_reader, cursor, connection) if item is not None]
+        return _Reader(batches(), types, name, self.source, closers)
 
     def _open_sqlalchemy(self, name: str, batch_rows: int) -> _Reader:
         sqlalchemy = _require("sqlalchemy")
@@ -699,9 +801,14 @@ class _Connector:
 
     # ---- failures -----------------------------------------------------------------------
 
-    def _error(self, exc: BaseException, name: str) -> DatabaseError:
+    def _error(
+        self, exc: BaseException, name: str, secrets: list[str] | None = None
+    ) -> DatabaseError:
         """A DatabaseError saying what went wrong with the query, and the fix."""
-        detail = _scrubbed(_first_line(exc), self.secrets())
+        detail = _first_line(exc)
+        if _module_of(exc).startswith("adbc_driver"):
+            detail = _ADBC_NOISE.sub("", detail)
+        detail = _scrubbed(detail, self.secrets() if secrets is None else secrets)
         query = shorten(self.source.query)
         where = self.database()
         database = f"{where['dialect']} database {where['database']!r}"
@@ -754,6 +861,145 @@ class _Connector:
             f"{name}: the query {query} failed on {database}: {kind}: {detail}. Check the "
             "query and its parameters."
         )
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL through ADBC (adbc-driver-postgresql): COPY in binary, decoded into Arrow
+# --------------------------------------------------------------------------------------------
+
+# The server could not type a parameter that ADBC bound as text (a Python str) or as NULL:
+# 42883 "operator does not exist: date >= text", 42804 datatype mismatch, 42P18 "could not
+# determine data type of parameter". psycopg sends those untyped, and the server infers them.
+_UNTYPED_PARAMETER_STATES = ("42883", "42804", "42P18")
+# ADBC's status name, its libpq tag and what it was doing, before the server's own words.
+_ADBC_NOISE = re.compile(
+    r"^(?:[A-Z][A-Z_]+: )?(?:\[libpq\] )?(?:Failed to prepare query: )?(?:ERROR: +)?"
+)
+
+
+class _UntypedParameter(Exception):
+    """ADBC's typed parameters were refused where psycopg's untyped ones would not be."""
+
+    def __init__(self, error: DatabaseError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _adbc_postgresql() -> Any:
+    """``adbc_driver_postgresql.dbapi`` when installed, else None (then PostgreSQL is read
+    through SQLAlchemy and psycopg)."""
+    try:
+        import adbc_driver_postgresql.dbapi as dbapi
+    except ImportError:
+        return None
+    return dbapi
+
+
+def _psycopg_installed() -> bool:
+    import importlib.util
+
+    return any(importlib.util.find_spec(name) for name in ("psycopg", "psycopg2"))
+
+
+def _quote_url_part(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def _libpq_uri(url: Any) -> str:
+    """An SQLAlchemy PostgreSQL URL as the libpq URI ADBC connects with (``postgresql://``,
+    the same user, password, host, port, database and options), with a connect timeout."""
+    uri = url.set(drivername="postgresql")
+    if "connect_timeout" not in uri.query:
+        uri = uri.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
+    return uri.render_as_string(hide_password=False)
+
+
+def _adbc_type_name(field_: Any) -> str:
+    """The PostgreSQL type name ADBC records in a field's metadata (``_int4`` as ``int4[]``,
+    as psycopg names arrays)."""
+    metadata = field_.metadata or {}
+    name = metadata.get(b"POSTGRESQL:type") or metadata.get(b"ADBC:postgresql:typname") or b""
+    name = name.decode("utf-8", "replace")
+    if name.startswith("_"):
+        return f"{name[1:]}[]"
+    return name or str(field_.type)
+
+
+def _is_opaque(arrow_type: Any, type_name: str | None = None) -> bool:
+    import pyarrow as pa
+
+    return (
+        isinstance(arrow_type, pa.BaseExtensionType)
+        and arrow_type.extension_name == "arrow.opaque"
+        and (type_name is None or arrow_type.type_name == type_name)
+    )
+
+
+def _adbc_unsupported(arrow_type: Any) -> bool:
+    """Types read through ADBC that monitorkit cannot use: those of every path, JSON (which
+    psycopg hands over as dicts and lists, so unsupported there too), and every type ADBC
+    passes through undecoded (``arrow.opaque``) but numeric."""
+    import pyarrow as pa
+
+    if isinstance(arrow_type, pa.BaseExtensionType) and arrow_type.extension_name == "arrow.json":
+        return True
+    if _is_opaque(arrow_type):
+        return arrow_type.type_name != "numeric"
+    return _unsupported(arrow_type)
+
+
+def _adbc_decoded(batch: Any) -> Any:
+    """ADBC's batch as the psycopg path builds it, before :func:`_normalized`: numeric (sent
+    as its decimal text) as float64, every integer as int64."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.types as t
+
+    columns = list(batch.columns)
+    changed = False
+    for position, (field_, column) in enumerate(zip(batch.schema, columns)):
+        if _is_opaque(field_.type, "numeric") or _adbc_type_name(field_) == "numeric":
+            # 'NaN', 'Infinity' and '-Infinity' parse as the floats; correctly rounded, as
+            # float(Decimal(text)) is.
+            text = column.storage if isinstance(column.type, pa.BaseExtensionType) else column
+            columns[position] = pc.cast(text, pa.float64())
+            changed = True
+        elif t.is_integer(field_.type) and field_.type != pa.int64():
+            columns[position] = pc.cast(column, pa.int64())
+            changed = True
+    if not changed:
+        return batch
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _rechunked(batches: Any, rows: int) -> Iterator[Any]:
+    """Record batches of exactly ``rows`` rows (the last one fewer) from batches of any
+    size: slices where a batch holds enough (no copy), joined where it does not."""
+    import pyarrow as pa
+
+    pending: list[Any] = []
+    count = 0
+    for batch in batches:
+        offset = 0
+        while offset < len(batch):
+            take = min(rows - count, len(batch) - offset)
+            pending.append(batch.slice(offset, take))
+            count += take
+            offset += take
+            if count == rows:
+                yield pending[0] if len(pending) == 1 else _joined(pa, pending)
+                pending, count = [], 0
+        del batch
+    if pending:
+        yield pending[0] if len(pending) == 1 else _joined(pa, pending)
+
+
+def _joined(pa: Any, batches: list[Any]) -> Any:
+    if hasattr(pa, "concat_batches"):  # pyarrow >= 19
+        return pa.concat_batches(batches)
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 class _Reader:
@@ -1003,7 +1249,7 @@ def _unsupported(arrow_type: Any) -> bool:
     import pyarrow as pa
     import pyarrow.types as t
 
-    if isinstance(arrow_type, pa.ExtensionType):
+    if isinstance(arrow_type, pa.BaseExtensionType):
         return str(arrow_type.extension_name) not in ("arrow.uuid", "arrow.json")
     if t.is_dictionary(arrow_type):
         return _unsupported(arrow_type.value_type)
@@ -1021,8 +1267,10 @@ def _unsupported(arrow_type: Any) -> bool:
     )
 
 
-def _check_arrow_schema(schema: Any, types: Mapping[str, str], name: str, source: SqlSource):
-    bad = [f.name for f in schema if _unsupported(f.type)]
+def _check_arrow_schema(
+    schema: Any, types: Mapping[str, str], name: str, source: SqlSource, unsupported=None
+):
+    bad = [f.name for f in schema if (unsupported or _unsupported)(f.type)]
     if bad:
         named = {f.name: types.get(f.name) or str(f.type) for f in schema}
         raise _unsupported_error(bad, named, name, source)
@@ -1049,10 +1297,10 @@ def _normalized(batch: Any, types: Mapping[str, str], name: str, source: SqlSour
     arrays, names, bad = [], [], []
     for field_, column in zip(batch.schema, batch.columns):
         kind = field_.type
-        if isinstance(kind, pa.ExtensionType) and kind.extension_name == "arrow.uuid":
+        if isinstance(kind, pa.BaseExtensionType) and kind.extension_name == "arrow.uuid":
             raw = column.storage.to_pylist()
             column = pa.array([None if v is None else str(uuid.UUID(bytes=v)) for v in raw])
-        elif isinstance(kind, pa.ExtensionType) and kind.extension_name == "arrow.json":
+        elif isinstance(kind, pa.BaseExtensionType) and kind.extension_name == "arrow.json":
             column = column.storage
         elif _unsupported(kind):
             bad.append(field_.name)
