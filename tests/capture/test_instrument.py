@@ -130,7 +130,18 @@ def test_request_ids_in_the_input_are_used_and_not_passed_on(tmp_path, model_and
     assert back.set_index("request_id")["label"].dropna().to_dict() == {"a": 1, "e": 0}
 
 
-def test_memory_and_cpu_are_measured_when_asked(tmp_path):
+@pytest.fixture
+def stop_tracing():
+    """tracemalloc, once started, slows every allocation of this process: stop it after."""
+    import tracemalloc
+
+    was_tracing = tracemalloc.is_tracing()
+    yield
+    if not was_tracing:
+        tracemalloc.stop()
+
+
+def test_memory_and_cpu_are_measured_when_asked(tmp_path, stop_tracing):
     log = mk.PredictionLog(tmp_path / "log")
 
     def hungry(n):
