@@ -86,7 +86,6 @@ from monitorkit.performance import metrics as registry
 from monitorkit.performance.labels import _positive_of, infer_task, prepare_labels
 from monitorkit.performance.results import (
     OVERALL,
-    MetricInfo,
     MetricValue,
     PerformanceResult,
     PerformanceWindow,
@@ -940,64 +939,23 @@ def compute_merged(
         chosen += registry.class_metrics(sorted(scan.target_strings))
     if found_task == "binary" and not scan.has_score:
         chosen = [m for m in chosen if not m.needs_score]
-    infos = [
-        MetricInfo(
-            m.name,
-            m.label,
-            "model",
-            m.higher_is_better,
-            tolerances.get(m.name, default_tolerance),
-            headline=m.headline,
-        )
-        for m in chosen
-    ]
-    infos += [
-        MetricInfo(
-            name,
-            name.replace("_", " "),
-            "business",
-            higher,
-            tolerances.get(name, default_tolerance),
-            headline=True,
-        )
-        for name, higher, _ in business_specs
-    ]
     latency_column = next((c for c in pandas_report.LATENCY_COLUMNS if c in head.columns), None)
-    if latency_column is not None:
-        infos += [
-            MetricInfo(
-                name,
-                f"latency p{q} (ms)",
-                "operational",
-                False,
-                tolerances.get(name, default_tolerance),
-            )
-            for name, q, _ in pandas_report._LATENCY
-        ]
     has_errors = pandas_report.ERROR_COLUMN in head.columns
-    if has_errors:
-        infos.append(
-            MetricInfo(
-                "error_rate",
-                "error rate",
-                "operational",
-                False,
-                tolerances.get("error_rate", default_tolerance),
-            )
-        )
-
     resources = [
         (column, label)
-        for column, label in getattr(pandas_report, "RESOURCE_COLUMNS", ())
+        for column, label in pandas_report.RESOURCE_COLUMNS
         if column in head.columns
     ]
-    infos += [
-        MetricInfo(column, label, "operational", False, tolerances.get(column, default_tolerance))
-        for column, label in resources
-    ]
     throughput = scan.timed > 1 and scan.first is not None
-    if throughput:
-        infos.append(MetricInfo("throughput", "throughput (rows/s)", "operational", None))
+    infos = pandas_report.metric_infos(
+        chosen,
+        business_specs,
+        (default_tolerance, tolerances),
+        latency=latency_column is not None,
+        errors=has_errors,
+        resources=[column for column, _ in resources],
+        throughput=throughput,
+    )
 
     # Windows, cut as assign_windows cuts the whole frame.
     cut, chunks, window_labels, window_starts = _cut_windows(

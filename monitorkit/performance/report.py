@@ -931,73 +931,32 @@ def compute_performance(
     if prepared is not None and prepared.y_score is None:
         chosen = [m for m in chosen if not m.needs_score]  # labels only: no ROC AUC, log loss
 
-    infos = [
-        MetricInfo(
-            m.name,
-            m.label,
-            "model",
-            m.higher_is_better,
-            tolerances.get(m.name, default_tolerance),
-            headline=m.headline,
-        )
-        for m in chosen
-    ]
-    infos += [
-        MetricInfo(
-            name,
-            name.replace("_", " "),
-            "business",
-            higher,
-            tolerances.get(name, default_tolerance),
-            headline=True,
-        )
-        for name, higher, _ in business_specs
-    ]
     latency_column = next((c for c in LATENCY_COLUMNS if c in frame.columns), None)
     latency_values = None
     if latency_column is not None:
         latency_values, _ = numeric_values(frame[latency_column])
-        infos += [
-            MetricInfo(
-                name,
-                f"latency p{q} (ms)",
-                "operational",
-                False,
-                tolerances.get(name, default_tolerance),
-            )
-            for name, q, _ in _LATENCY
-        ]
-    errors = None
-    if ERROR_COLUMN in frame.columns:
-        errors = _truthy(frame[ERROR_COLUMN])
-        infos.append(
-            MetricInfo(
-                "error_rate",
-                "error rate",
-                "operational",
-                False,
-                tolerances.get("error_rate", default_tolerance),
-            )
-        )
+    errors = _truthy(frame[ERROR_COLUMN]) if ERROR_COLUMN in frame.columns else None
     resources = {
         column: numeric_values(frame[column])[0]
         for column, _ in RESOURCE_COLUMNS
         if column in frame.columns
     }
-    infos += [
-        MetricInfo(column, label, "operational", False, tolerances.get(column, default_tolerance))
-        for column, label in RESOURCE_COLUMNS
-        if column in resources
-    ]
     timestamps = None
     if columns.timestamp is not None and columns.timestamp in frame.columns:
         from monitorkit.windows import utc_times
 
         timestamps = utc_times(frame[columns.timestamp])
-        if timestamps.notna().sum() > 1:
-            infos.append(MetricInfo("throughput", "throughput (rows/s)", "operational", None))
-        else:
+        if timestamps.notna().sum() <= 1:
             timestamps = None
+    infos = metric_infos(
+        chosen,
+        business_specs,
+        (default_tolerance, tolerances),
+        latency=latency_column is not None,
+        errors=errors is not None,
+        resources=list(resources),
+        throughput=timestamps is not None,
+    )
     info_of = {i.name: i for i in infos}
 
     window_rows: list[tuple[str, np.ndarray, str | None]] = [(OVERALL, np.arange(len(frame)), None)]
@@ -1469,6 +1428,40 @@ def _estimate(
                     )
                 )
     return found, shifts
+
+
+def metric_infos(
+    chosen: Sequence[registry.Metric],
+    business_specs: Sequence[tuple[str, bool, Any]],
+    tolerance: tuple[Tolerance, Mapping[str, Tolerance]],
+    *,
+    latency: bool,
+    errors: bool,
+    resources: Sequence[str],
+    throughput: bool,
+) -> list[MetricInfo]:
+    """What each judged figure of a report is (group, label, direction, tolerance), in the
+    order the report shows them: model metrics, business outcomes, latency percentiles, error
+    rate, resource columns, throughput. Shared by the pandas and the Dask path."""
+    default, per_metric = tolerance
+
+    def info(name: str, label: str, group: str, higher: bool | None, headline=False):
+        return MetricInfo(name, label, group, higher, per_metric.get(name, default), headline)
+
+    infos = [info(m.name, m.label, "model", m.higher_is_better, m.headline) for m in chosen]
+    infos += [
+        info(name, name.replace("_", " "), "business", higher, True)
+        for name, higher, _ in business_specs
+    ]
+    if latency:
+        infos += [info(name, f"latency p{q} (ms)", "operational", False) for name, q, _ in _LATENCY]
+    if errors:
+        infos.append(info("error_rate", "error rate", "operational", False))
+    labels = dict(RESOURCE_COLUMNS)
+    infos += [info(c, labels[c], "operational", False) for c in resources]
+    if throughput:
+        infos.append(MetricInfo("throughput", "throughput (rows/s)", "operational", None))
+    return infos
 
 
 def _window_seconds(times: pd.Series | None, windows: Sequence[Any]) -> dict[str, float]:
