@@ -1015,11 +1015,8 @@ def compute_merged(
 
     seconds: dict[str, float] = {}
     if throughput:
-        seconds[OVERALL] = (scan.last - scan.first).total_seconds()
-        if edges is not None:
-            for label, start, end in zip(window_labels, cut[:-1], cut[1:]):
-                span = min(end, scan.last) - max(start, scan.first)
-                seconds[label] = max(span.total_seconds(), 0.0)
+        spans = list(zip(window_labels, cut[:-1], cut[1:])) if edges is not None else []
+        seconds = pandas_report.window_seconds(scan.first, scan.last, spans)
     values, windows = _judge_cells(
         state,
         plan,

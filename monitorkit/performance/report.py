@@ -1465,18 +1465,23 @@ def metric_infos(
 
 
 def _window_seconds(times: pd.Series | None, windows: Sequence[Any]) -> dict[str, float]:
-    """Seconds each window covers for throughput: the span of current's timestamps for the
-    whole, and each time window clipped to that span (a first or last window that the data
-    covers in part is not read as a slump). Chunks (``by`` an integer) have no duration."""
+    """:func:`window_seconds` of current's timestamps and its time windows (chunks, ``by``
+    an integer, have no duration)."""
     if times is None:
         return {}
-    first, last = times.min(), times.max()
+    spans = [(w.label, w.start, w.end) for w in windows if w.start is not None]
+    return window_seconds(times.min(), times.max(), spans)
+
+
+def window_seconds(
+    first: Any, last: Any, spans: Sequence[tuple[str, Any, Any]]
+) -> dict[str, float]:
+    """Seconds each window covers for throughput: ``last − first`` for the whole, and each
+    ``(label, start, end)`` window clipped to that span (a first or last window that the data
+    covers in part is not read as a slump)."""
     found = {OVERALL: (last - first).total_seconds()}
-    for window in windows:
-        if window.start is None:
-            continue
-        start, end = max(window.start, first), min(window.end, last)
-        found[window.label] = max((end - start).total_seconds(), 0.0)
+    for label, start, end in spans:
+        found[label] = max((min(end, last) - max(start, first)).total_seconds(), 0.0)
     return found
 
 
