@@ -1178,6 +1178,7 @@ def _judge_cells(
         (label, i, start) for i, (label, start) in enumerate(zip(window_labels, window_starts))
     ]
     level = registry.cell_confidence(len(windows_list) * len(segment_names))
+    class_level = registry.class_confidence(chosen, len(windows_list) * len(segment_names))
     forms = {m.name: _merged_form(plan.task, m) for m in chosen}
     min_rows = registry.MIN_LABELLED_ROWS
     values: list[MetricValue] = []
@@ -1209,7 +1210,11 @@ def _judge_cells(
                     value = _safely(form.value, cell) if cell.n else math.nan
                     skipped = _too_few(metric, cell) if cell.n else f"too few rows (0 < {min_rows})"
                     bounds = (
-                        (lambda f=form, c=cell: f.bounds(c, level))
+                        (
+                            lambda f=form, c=cell, m=metric: f.bounds(
+                                c, class_level if m.view is not None else level
+                            )
+                        )
                         if form.bounds is not None and cell.n
                         else (lambda: (math.nan, math.nan))
                     )

@@ -320,6 +320,14 @@ def class_metrics(classes: Sequence[str]) -> list[Metric]:
     return found
 
 
+def class_confidence(chosen: Sequence[Metric], cells: int, confidence: float = CONFIDENCE) -> float:
+    """The level of a per-class metric's interval: the cells' Bonferroni share
+    (:func:`cell_confidence`) shared again between the per-class metrics, so that a target
+    of many classes raises no more false alarms by chance than one of two."""
+    per_class = sum(1 for m in chosen if m.view is not None)
+    return cell_confidence(max(cells, 1) * max(per_class, 1), confidence)
+
+
 # ---- intervals ---------------------------------------------------------------------------
 
 

@@ -967,6 +967,7 @@ def compute_performance(
     seconds = _window_seconds(timestamps, cut.windows if by is not None else ())
     segment_list = segment_rows(frame, columns.segments)
     level = registry.cell_confidence(len(window_rows) * len(segment_list))
+    class_level = registry.class_confidence(chosen, len(window_rows) * len(segment_list))
     labelled = prepared.labelled if prepared is not None else np.zeros(len(frame), dtype=bool)
 
     judge = _Judge(info_of, base_metrics, base_latency)
@@ -1011,7 +1012,9 @@ def compute_performance(
                             metric.compute(arrays),
                             len(arrays),
                             metric.too_few(arrays),
-                            lambda m=metric, a=arrays: m.interval(a, confidence=level),
+                            lambda m=metric, a=arrays: m.interval(
+                                a, confidence=class_level if m.view is not None else level
+                            ),
                             metric.proportion is not None or metric.per_row is not None,
                             len(arrays),
                         )

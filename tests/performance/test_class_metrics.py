@@ -66,3 +66,24 @@ def test_only_the_most_frequent_classes_get_metrics():
     assert len(names) == 3 * MAX_CLASS_METRICS
     assert f"recall[{classes[MAX_CLASS_METRICS - 1]}]" in names
     assert f"recall[{classes[MAX_CLASS_METRICS]}]" not in names
+
+
+def test_many_classes_and_windows_stay_quiet_when_nothing_changed():
+    # 12 classes x 3 per-class metrics x 15 daily windows: the per-class intervals share the
+    # false-alarm rate (metrics.class_confidence), so nearly every null run stays ok.
+    classes = [f"k{i}" for i in range(12)]
+    spec = mk.ColumnSpec(target="y", prediction="pred", timestamp="ts")
+    alarms = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+
+        def draw(n: int, rng=rng) -> pd.DataFrame:
+            y = rng.choice(classes, n)
+            pred = np.where(rng.random(n) < 0.8, y, rng.choice(classes, n))
+            ts = pd.date_range("2026-01-01", periods=n, freq="min")
+            return pd.DataFrame({"ts": ts, "y": y, "pred": pred})
+
+        report = mk.PerformanceReport(draw(20_000), spec, baseline=draw(20_000), by="1D")
+        assert len({v.metric for v in report.result.values if "[" in v.metric}) == 36
+        alarms += report.severity != "ok"
+    assert alarms <= 1, alarms
