@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import math
 import os
@@ -314,7 +315,9 @@ def post_json(
         raise DeliveryError(f"cannot connect: {reason}") from None
     except (ConnectionError, OSError) as exc:
         raise DeliveryError(f"connection failed: {type(exc).__name__}: {exc}") from None
-    except ValueError as exc:  # a malformed URL; its text may hold the secret: not shown
+    except (ValueError, http.client.HTTPException) as exc:
+        # a malformed URL (http.client.InvalidURL at connect) or reply: its text may hold
+        # the secret, so only its type is said
         raise DeliveryError(f"not a usable URL ({type(exc).__name__})", transient=False) from None
 
 
@@ -408,7 +411,9 @@ class Slack(ChannelType):
         if notification.get("since"):
             context.append(f"since {_mrkdwn(notification['since'])}")
         return {
-            "text": f"{title(notification)} — {_plain_reason(summary_line(notification))}"[:3000],
+            "text": _mrkdwn(f"{title(notification)} — {_plain_reason(summary_line(notification))}")[
+                :3000
+            ],
             "blocks": [
                 {
                     "type": "header",

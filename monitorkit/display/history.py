@@ -336,12 +336,6 @@ def plot_trend(trend: pd.DataFrame, figure: str, ax: Any = None):
     return fig
 
 
-def _band_note(trend: pd.DataFrame) -> str:
-    if trend["baseline"].notna().any():
-        return "dashed: the baseline each run compared with; shaded: ±10% of it"
-    return "shaded: mean ± 3 standard deviations of the 10 runs before"
-
-
 def _figure_block(history: Any, figure: str) -> str:
     trend = history.trend(figure)
     last = trend["value"].dropna()

@@ -9,6 +9,7 @@ when that browser or the ``playwright`` package is missing.
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ def _browser_available() -> None:
     """Skip every test of this folder, before its expensive fixtures run, when there is no
     browser to drive."""
     reason = _why_no_browser()
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"CI installs Chromium and playwright (.ci/run), yet: {reason}")
     if reason:
         pytest.skip(reason)
 

@@ -3,6 +3,7 @@ Pushgateway (installed by .ci/run), started per test on free ports and stopped a
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -50,6 +51,8 @@ def _stop(process: subprocess.Popen) -> None:
 def pushgateway(tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh Pushgateway (Debian's prometheus-pushgateway)."""
     if not Path(PUSHGATEWAY).is_file():
+        if os.environ.get("CI"):
+            pytest.fail("prometheus-pushgateway is missing in CI: .ci/run must install it")
         pytest.skip(
             "needs Debian's prometheus-pushgateway (apt-get install prometheus-pushgateway)"
         )
@@ -75,6 +78,8 @@ def prometheus_server(tmp_path: Path):
     """A function starting Debian's Prometheus on a free port, scraping the given targets
     (``host:port``) every second; returns its URL. Stopped after the test."""
     if not Path(PROMETHEUS).is_file():
+        if os.environ.get("CI"):
+            pytest.fail("prometheus is missing in CI: .ci/run must install it")
         pytest.skip("needs Debian's prometheus (apt-get install prometheus)")
     started: list[tuple[subprocess.Popen, object]] = []
 

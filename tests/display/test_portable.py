@@ -55,7 +55,7 @@ def test_ranked_table_draws_distributions_as_text_bars_in_notebooks(seasonal):
     distribution = header.index("distribution")
     rows = table.find_all("tr")[1:]
     tested = [c for c in seasonal.columns if not c.skipped]
-    assert len(rows) == len(tested)
+    assert tested and len(rows) == len(tested)
     for row, column in zip(rows, tested):
         bars = row.find_all("td")[distribution].find_all("div", recursive=True)[1:]
         reference, current = (div.get_text() for div in bars)

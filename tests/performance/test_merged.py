@@ -115,6 +115,7 @@ def test_binary_with_windows_segments_latency_errors_and_business():
     assert {"roc_auc", "log_loss", "calibration_error", "revenue", "error_rate"} <= set(
         joined["metric"]
     )
+    assert (BINNED | SKETCHED) <= set(joined["metric"])  # the loops below check something
     # Severities agree wherever the interval is the same kind on both paths.
     same_interval = ~joined["metric"].isin(BINNED | SKETCHED | {"f1", "balanced_accuracy"})
     assert (joined["severity"] == joined["severity_dask"])[same_interval].all()
