@@ -160,9 +160,15 @@ def check_channel(table: Mapping[str, Any], where: str) -> Channel:
                 f"{', '.join(allowed)}."
             )
         if key.endswith("_env") and (not isinstance(value, str) or not value.isidentifier()):
+            # The value is not quoted: a URL or token pasted here is the secret itself.
+            looks = (
+                "a URL — the secret itself, which belongs in the environment, not in the file"
+                if isinstance(value, str) and "://" in value
+                else f"a {type(value).__name__} that is not a variable name"
+            )
             raise AlertConfigError(
                 f"{where}: '{key}' names an environment variable (like SLACK_WEBHOOK_URL); got "
-                f"{value!r}."
+                f"{looks}. Export the value as a variable and write its name here."
             )
     for alternatives in cls.required:
         if not any(k in table for k in alternatives):

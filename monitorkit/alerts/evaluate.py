@@ -189,12 +189,20 @@ def _subjects(rule: Rule, points: Sequence[Point]) -> list[str]:
 
 
 def _rows(rule: Rule, subject: str, figures: Mapping[str, Any]) -> float | None:
-    kind = subject.split(".", 1)[0]
-    candidates = (
-        [rule.rows_figure]
-        if rule.rows_figure
-        else [f"{kind}.labelled_rows", f"{kind}.rows", "data_overview.current_rows"]
-    )
+    """The rows behind ``subject``: ``rows_figure`` when the rule names one, else the
+    figure's own count (``performance.recall.rows``), else its report's labelled or all rows.
+    A segment's subject (``performance.recall|region=north``) is counted in that segment
+    only (``….rows|region=north``): never by the rows of the whole."""
+    name, bar, segment = subject.partition("|")
+    tail = bar + segment
+    kind = name.split(".", 1)[0]
+    if rule.rows_figure:
+        candidates = [rule.rows_figure]
+    elif tail:
+        candidates = [f"{name}.rows{tail}", f"{kind}.labelled_rows{tail}", f"{kind}.rows{tail}"]
+    else:
+        candidates = [f"{name}.rows", f"{kind}.labelled_rows", f"{kind}.rows"]
+        candidates.append("data_overview.current_rows")
     for name in candidates:
         value = finite_or_none(figures.get(name))
         if value is not None:
@@ -250,7 +258,9 @@ def _score(
         if comparison.baseline is not None:
             baseline = comparison.baseline
         else:
-            name = comparison.baseline_figure or subject.split("|", 1)[0] + ".baseline"
+            # A segment is compared with the same segment of the baseline.
+            figure, bar, segment = subject.partition("|")
+            name = comparison.baseline_figure or f"{figure}.baseline{bar}{segment}"
             baseline = finite_or_none(point.figures.get(name))
             if baseline is None:
                 return _Check(value, rows=rows, skipped=f"no baseline: `{name}` has no value")

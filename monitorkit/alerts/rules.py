@@ -41,6 +41,7 @@ import difflib
 import math
 import os
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -148,8 +149,9 @@ class Rule:
     segment
         Read ``<figure>|<segment>`` (per-segment figures); ``"*"`` every segment.
     min_rows
-        Judge only when the run's row count (``rows_figure``, else the figure's report's
-        ``labelled_rows`` / ``rows``) is at least this.
+        Judge only when the run's row count (``rows_figure``, else the figure's own
+        ``<figure>.rows``, else its report's ``labelled_rows`` / ``rows``; for a segment, the
+        counts of that segment) is at least this.
     for_runs
         Fire only after this many consecutive breaching runs (persistence).
     resolve_after
@@ -205,6 +207,10 @@ class AlertConfig:
     report_url: str | None = None  # a template: {model}, {run_id}
     history_runs: int = 500
     source: str = "<code>"
+
+    def __post_init__(self) -> None:
+        if self.report_url is not None:
+            _check_report_url(self.report_url, self.source)
 
     def channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)
@@ -311,9 +317,35 @@ def load_config(source: str | os.PathLike | Mapping[str, Any] | AlertConfig) -> 
                 )
     history_runs = _integer(defaults.get("history_runs", 500), f"{where}, [defaults]", 2)
     report_url = defaults.get("report_url")
-    if report_url is not None and not isinstance(report_url, str):
-        raise AlertConfigError(f"{where}, [defaults]: 'report_url' must be a string.")
+    if report_url is not None:
+        _check_report_url(report_url, f"{where}, [defaults]")
     return AlertConfig(tuple(rules), tuple(channels), report_url, history_runs, where)
+
+
+REPORT_URL_FIELDS = ("model", "run_id")
+"""The placeholders a ``report_url`` template may use."""
+
+
+def _check_report_url(template: Any, where: str) -> None:
+    """Refuse a ``report_url`` that is not a string or whose ``{placeholders}`` are not
+    :data:`REPORT_URL_FIELDS` (found now, not when the first alert is sent)."""
+    if not isinstance(template, str):
+        raise AlertConfigError(f"{where}: 'report_url' must be a string.")
+    known = ", ".join("{" + f + "}" for f in REPORT_URL_FIELDS)
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as error:  # a lone { or }
+        raise AlertConfigError(
+            f"{where}: 'report_url' is not a valid template ({error}); placeholders are "
+            f"{known}, and a literal brace is written twice ({{{{ or }}}})."
+        ) from None
+    unknown = sorted({f for f in fields if f not in REPORT_URL_FIELDS})
+    if unknown:
+        raise AlertConfigError(
+            f"{where}: 'report_url' uses the placeholder(s) "
+            + ", ".join("{" + f + "}" for f in unknown)
+            + f"; the ones filled in are {known}."
+        )
 
 
 def _tables(data: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:

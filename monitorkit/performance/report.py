@@ -322,10 +322,13 @@ class PerformanceReport(Report, kind="performance"):
     @property
     def figures(self) -> dict[str, float]:
         """Flat named numbers: per metric on the whole of current ``<metric>``,
-        ``<metric>.baseline``, ``<metric>.change``; per segment ``<metric>|<segment>``;
-        estimated (without labels) ``<metric>.estimated``; per fairness gap on the whole
-        ``<measure>|<attribute>``; ``label_coverage``, ``rows``, ``labelled_rows``,
-        ``problems``, ``fairness_problems``, ``concept_shifts``."""
+        ``<metric>.baseline`` (the baseline's value), ``<metric>.change`` and
+        ``<metric>.rows`` (the rows it was computed on); per segment the same four with
+        ``|<segment>`` appended (``recall|region=north``, ``recall.baseline|region=north``: the
+        baseline of that segment); estimated (without labels) ``<metric>.estimated``; per
+        fairness gap on the whole ``<measure>|<attribute>`` and its ``<measure>.rows|<attribute>``
+        (the labelled rows it was computed on); ``label_coverage``, ``rows``,
+        ``labelled_rows``, ``problems``, ``fairness_problems``, ``concept_shifts``."""
         result = self.result
         figures: dict[str, float] = {"rows": result.current_rows, "problems": len(self.problems)}
         if result.windows:
@@ -335,12 +338,11 @@ class PerformanceReport(Report, kind="performance"):
         for value in result.values:
             if value.window != OVERALL:
                 continue
-            if value.segment == OVERALL:
-                figures[value.metric] = value.value
-                figures[f"{value.metric}.baseline"] = value.baseline
-                figures[f"{value.metric}.change"] = value.change
-            else:
-                figures[f"{value.metric}|{value.segment}"] = value.value
+            tail = "" if value.segment == OVERALL else f"|{value.segment}"
+            figures[f"{value.metric}{tail}"] = value.value
+            figures[f"{value.metric}.baseline{tail}"] = value.baseline
+            figures[f"{value.metric}.change{tail}"] = value.change
+            figures[f"{value.metric}.rows{tail}"] = value.n
         for value in result.estimated:
             if value.window == OVERALL and value.segment == OVERALL:
                 figures[f"{value.metric}.estimated"] = value.value
@@ -349,6 +351,7 @@ class PerformanceReport(Report, kind="performance"):
             for gap in result.fairness:
                 if gap.window == OVERALL:
                     figures[f"{gap.measure}|{gap.attribute}"] = gap.value
+                    figures[f"{gap.measure}.rows|{gap.attribute}"] = overall.labelled
         if result.estimated:
             figures["concept_shifts"] = len(result.concept_shifts)
         return {k: float(v) for k, v in figures.items() if math.isfinite(v)}

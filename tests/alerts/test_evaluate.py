@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import monitorkit as mk
@@ -277,3 +278,40 @@ def test_weekly_cycle_a_real_regression_is_still_caught_by_the_seasonal_rule(wee
     (alert,) = current.firing
     weekday_name = ("Mondays", "Thursdays")[weekday == 3]
     assert weekday_name in alert.reason and "over the last 4 weeks" in alert.reason
+
+
+def _segmented_frames(seed: int = 0):
+    """North predicts well, south badly, in the reference; current holds few south rows."""
+    rng = np.random.default_rng(seed)
+
+    def frame(north: int, south: int, south_flip: float):
+        region = np.array(["north"] * north + ["south"] * south)
+        label = rng.integers(0, 2, north + south)
+        flip = rng.random(north + south) < np.where(region == "north", 0.05, south_flip)
+        return pd.DataFrame(
+            {"region": region, "label": label, "prediction": np.where(flip, 1 - label, label)}
+        )
+
+    return frame(3000, 3000, 0.35), frame(3000, 150, 0.6)
+
+
+def test_a_segment_is_judged_on_its_own_rows_and_against_its_own_baseline():
+    reference, current = _segmented_frames()
+    spec = mk.ColumnSpec(target="label", prediction="prediction", segments=["region"])
+    baseline = mk.Baseline.from_frame(reference, spec)
+    performance = mk.PerformanceReport(current, spec=spec, baseline=baseline)
+    figures = {f"performance.{k}": v for k, v in performance.figures.items()}
+    assert figures["performance.accuracy.rows|region=south"] == 150
+    assert figures["performance.accuracy.rows|region=north"] == 3000
+    assert figures["performance.accuracy.rows"] == 3150
+    north_base = figures["performance.accuracy.baseline|region=north"]
+    assert north_base > figures["performance.accuracy.baseline"] + 0.1  # north was the better
+
+    r = rule("acc", "performance.accuracy", segment="*", change_from_baseline=True, min_rows=500)
+    alerts = {a.subject: a for a in evaluate(figures, r).result.alerts}
+    south = alerts["performance.accuracy|region=south"]
+    assert south.status == "skipped" and south.rows == 150
+    assert "150 rows, fewer than min_rows 500" in south.reason
+    north = alerts["performance.accuracy|region=north"]
+    assert north.status != "skipped" and north.rows == 3000 and north.baseline == north_base
+    assert north.value == figures["performance.accuracy|region=north"]

@@ -88,6 +88,9 @@ def config_error(tmp_path, text: str) -> str:
         ('[[channel]]\nname = "c"\ntype = "slack"', "needs 'url_env'"),
         ('[rule]\nname = "a"', "write [[rule]]"),
         ("[[rule]\n", "not valid TOML"),
+        ('[defaults]\nreport_url = "https://r/{model}/{run}"', "placeholder(s) {run}; the ones"),
+        ('[defaults]\nreport_url = "https://r/{model"', "'report_url' is not a valid template"),
+        ("[defaults]\nreport_url = 3", "'report_url' must be a string"),
     ],
 )
 def test_mistakes_are_named_with_the_fix(tmp_path, text, expected):
@@ -100,6 +103,18 @@ def test_a_secret_written_in_the_file_is_refused_pointing_to_the_environment(tmp
     )
     assert "unknown key 'url'" in message and "'url_env'" in message
     assert "environment variable" in message
+
+
+@pytest.mark.parametrize("key", ["url_env", "routing_key_env"])
+def test_a_secret_pasted_where_its_variable_name_goes_is_not_quoted_back(tmp_path, key):
+    kind = "slack" if key == "url_env" else "pagerduty"
+    secret = "https://hooks.slack.com/services/T000/B000/s3cr3tT0ken"
+    message = config_error(
+        tmp_path, f'[[channel]]\nname = "c"\ntype = "{kind}"\n{key} = "{secret}"'
+    )
+    assert f"'{key}' names an environment variable" in message
+    assert "s3cr3t" not in message and "hooks.slack.com" not in message
+    assert "a URL" in message
 
 
 def test_a_missing_file_is_named(tmp_path):
