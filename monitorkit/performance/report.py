@@ -787,15 +787,39 @@ class _Judge:
         self.infos = infos
         self.base_metrics = base_metrics
         self.base_latency = base_latency
+        # The segment columns the baseline was built with (its keys "<figure>|<column>=<value>").
+        self.base_segment_columns = {
+            key.split("|", 1)[1].split("=", 1)[0]
+            for key in base_metrics
+            if "|" in key and "=" in key.split("|", 1)[1]
+        }
 
     def baseline_value(self, name: str, segment: str) -> float:
-        """The baseline's value of ``name`` in ``segment`` (else of the whole baseline)."""
-        key = name if segment == OVERALL else f"{name}|{segment}"
-        base = self.base_metrics.get(key, self.base_metrics.get(name, math.nan))
-        if name.startswith("latency_p"):
+        """The baseline's value of ``name`` in ``segment``.
+
+        A segment the baseline holds is compared with its own value only (NaN when the
+        metric was undefined there). A value of a segment column the baseline was built with,
+        but new since (a new scanner model), is compared with the whole baseline: the model's
+        usual performance is what a new group is expected to get. A segment column the
+        baseline was built without gets no baseline (NaN): comparing its segments with the
+        whole would alarm on a segment that was always worse. Latency and throughput are
+        stored for the whole baseline only."""
+        if segment != OVERALL:
+            column = segment.split("=", 1)[0]
+            if f"rows|{segment}" in self.base_metrics or f"{name}|{segment}" in self.base_metrics:
+                base = self.base_metrics.get(f"{name}|{segment}", math.nan)
+            elif column in self.base_segment_columns and not name.startswith(
+                ("latency_p", "throughput")
+            ):
+                base = self.base_metrics.get(name, math.nan)  # a new value: the whole's
+            else:
+                base = math.nan
+        elif name.startswith("latency_p"):
             base = self.base_latency.get(dict((n, k) for n, _, k in _LATENCY)[name], math.nan)
-        if name == "throughput" and segment == OVERALL:
+        elif name == "throughput":
             base = self.base_latency.get("throughput_rows_per_s", math.nan)
+        else:
+            base = self.base_metrics.get(name, math.nan)
         return float(base) if isinstance(base, (int, float)) else math.nan
 
     def __call__(
@@ -817,7 +841,12 @@ class _Judge:
         if skipped is None and not math.isfinite(value):
             skipped = "undefined on these rows"
         if skipped is None and not math.isfinite(base):
-            skipped = "no baseline value"
+            skipped = (
+                "no baseline value"
+                if segment == OVERALL
+                else "no baseline value for this segment (build the baseline with its column "
+                "among the spec's segments)"
+            )
         if skipped is None and info.higher_is_better is None:
             skipped = "shown, not judged"
         worse_by = math.nan

@@ -229,6 +229,43 @@ def test_a_drop_confined_to_one_segment_is_found_in_that_segment():
     assert by_segment.loc["region=south", "baseline"] == baseline.metrics["roc_auc|region=south"]
 
 
+def _regions(n_north: int, n_south: int, south_accuracy: float, seed: int) -> pd.DataFrame:
+    north = _classified(n_north, 0.95, seed=seed).assign(region="north")
+    south = _classified(n_south, south_accuracy, seed=seed + 1).assign(region="south")
+    return pd.concat([north, south], ignore_index=True)
+
+
+@pytest.mark.filterwarnings("ignore:no calibration stored")
+def test_a_segment_that_was_always_worse_is_compared_with_its_own_baseline_only():
+    """South was always at 70% (north at 95%): unchanged, it must not alarm against the
+    whole's 82%. A baseline built without the segment column gives the segment no baseline;
+    a value new since the baseline is compared with the whole."""
+    reference = _regions(3_000, 3_000, 0.70, seed=0)
+    current = pd.concat(
+        [_regions(3_000, 3_000, 0.70, seed=10), _classified(2_000, 0.60, seed=20).assign(
+            region="west")],
+        ignore_index=True,
+    )  # fmt: skip
+    segmented = mk.ColumnSpec(target="label", prediction="score", segments=["region"])
+    with_segments = mk.Baseline.from_frame(reference, segmented)
+    without = mk.Baseline.from_frame(reference, mk.ColumnSpec(target="label", prediction="score"))
+
+    report = mk.PerformanceReport(current, spec=segmented, baseline=with_segments)
+    south = _cell(report, "accuracy", segment="region=south")
+    assert south["baseline"] == with_segments.metrics["accuracy|region=south"]
+    assert south["severity"] == "ok" and abs(south["change"]) < 0.05
+    west = _cell(report, "accuracy", segment="region=west")  # new since the baseline
+    assert west["baseline"] == with_segments.metrics["accuracy"]
+    assert west["severity"] == "critical"
+
+    blind = mk.PerformanceReport(current, spec=segmented, baseline=without)
+    for segment in ("region=north", "region=south", "region=west"):
+        cell = _cell(blind, "accuracy", segment=segment)
+        assert math.isnan(cell["baseline"]) and cell["severity"] == "ok", segment
+        assert "no baseline value for this segment" in cell["skipped"]
+    assert _cell(blind, "accuracy")["baseline"] == without.metrics["accuracy"]
+
+
 def test_the_baseline_metrics_are_the_reports_own():
     scenario = mk.datasets.load_scenario("no_change", n_rows=4_000, seed=0)
     baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
