@@ -494,17 +494,46 @@ def estimate(
     if y_pred is None:
         predicted = (scores >= calibration.threshold).astype(np.float64)
     p = calibration.apply(scores)
-    tp = float(np.sum(p * predicted))
-    fp = float(np.sum((1 - p) * predicted))
-    fn = float(np.sum(p * (1 - predicted)))
-    tn = float(np.sum((1 - p) * (1 - predicted)))
-    rows = int(scores.size)
+    return estimate_from_counts(
+        calibration,
+        tp=float(np.sum(p * predicted)),
+        fp=float(np.sum((1 - p) * predicted)),
+        fn=float(np.sum(p * (1 - predicted))),
+        tn=float(np.sum((1 - p) * (1 - predicted))),
+        rows=int(scores.size),
+        roc_auc=expected_roc_auc(scores, p) if scores.size else math.nan,
+        confidence=confidence,
+    )
+
+
+def estimate_from_counts(
+    calibration: Calibration,
+    *,
+    tp: float,
+    fp: float,
+    fn: float,
+    tn: float,
+    rows: int,
+    roc_auc: float,
+    confidence: float = CONFIDENCE,
+) -> dict[str, Any]:
+    """:func:`estimate`'s result from the expected confusion counts of ``rows`` rows and
+    their expected ROC AUC, computed elsewhere (summed per partition of a Dask frame).
+
+    >>> calibration = Calibration((0.0, 1.0), (0.0, 1.0), chunk_rows=100,
+    ...                           chunk_sd={"accuracy": 0.05})
+    >>> guess = estimate_from_counts(calibration, tp=1.5, fp=0.5, fn=0.3, tn=1.7, rows=4,
+    ...                              roc_auc=0.8)
+    >>> round(guess["accuracy"].value, 10), guess["precision"].value
+    (0.8, 0.75)
+    """
+    confidence = _confidence(confidence)
     values = {
         "accuracy": _ratio(tp + tn, rows),
         "precision": _ratio(tp, tp + fp),
         "recall": _ratio(tp, tp + fn),
         "f1": _ratio(2 * tp, 2 * tp + fp + fn),
-        "roc_auc": expected_roc_auc(scores, p) if rows else math.nan,
+        "roc_auc": float(roc_auc),
     }
     z = _z(confidence)
     result: dict[str, Any] = {}

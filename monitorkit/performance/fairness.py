@@ -350,30 +350,57 @@ def katz_interval(
 # ---- counting -----------------------------------------------------------------------------
 
 
+def choose_groups(
+    sizes: pd.Series, any_missing: bool
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str | None, ...]]:
+    """The groups of one sensitive column from its rows per value (``sizes``: index the
+    values as text, in the order first seen; the missing values not among them).
+
+    Returns ``(kept, names, reasons)``: the :data:`MAX_GROUPS` most frequent values in label
+    order (a tie at the last place goes to the value seen first), then ``"(other)"`` when
+    there are more values and ``"(missing)"`` when ``any_missing``; ``reasons`` says why a
+    group is never compared (None for the kept values).
+    """
+    order = np.argsort(-sizes.to_numpy(dtype=np.int64), kind="stable")[:MAX_GROUPS]
+    kept = tuple(sorted(str(sizes.index[i]) for i in order))
+    names: list[str] = list(kept)
+    reasons: list[str | None] = [None] * len(kept)
+    if len(sizes) > len(kept):
+        names.append(OTHER_GROUP)
+        reasons.append(
+            f"{len(sizes) - len(kept)} rarer values together (only the {MAX_GROUPS} most "
+            "frequent are groups): shown, not compared"
+        )
+    if any_missing:
+        names.append(MISSING_GROUP)
+        reasons.append("missing value: shown, not compared")
+    return kept, tuple(names), tuple(reasons)
+
+
+def group_index(values: pd.Series, kept: Sequence[str], names: Sequence[str]) -> np.ndarray:
+    """The index in ``names`` of each row's group (:func:`choose_groups`): its value's when
+    kept, else ``"(other)"``'s; ``"(missing)"``'s for a missing value."""
+    labels = category_labels(values)
+    found = pd.Index(list(kept), dtype=object).get_indexer(
+        labels.to_numpy(dtype=object, na_value=None)
+    )
+    missing = labels.isna().to_numpy()
+    if OTHER_GROUP in names:
+        found[(found < 0) & ~missing] = names.index(OTHER_GROUP)
+    if MISSING_GROUP in names:
+        found[missing] = names.index(MISSING_GROUP)
+    return found
+
+
 def _groups(values: pd.Series) -> tuple[np.ndarray, tuple[str, ...], tuple[str | None, ...]]:
     """(group index per row, group labels, why each group is never compared)."""
     labels = category_labels(values)
     codes, uniques = pd.factorize(labels, use_na_sentinel=True)
-    uniques = [str(u) for u in uniques]
-    sizes = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    kept = np.argsort(-sizes, kind="stable")[:MAX_GROUPS]
-    kept = sorted(kept.tolist(), key=lambda c: uniques[c])
-    names: list[str] = [uniques[c] for c in kept]
-    reasons: list[str | None] = [None] * len(kept)
-    mapping = np.full(len(uniques) + 1, -1, dtype=np.int64)  # last entry: missing (code -1)
-    mapping[kept] = np.arange(len(kept))
-    if len(uniques) > len(kept):
-        mapping[:-1][mapping[:-1] < 0] = len(names)
-        names.append(OTHER_GROUP)
-        reasons.append(
-            f"{len(uniques) - len(kept)} rarer values together (only the {MAX_GROUPS} most "
-            "frequent are groups): shown, not compared"
-        )
-    if (codes < 0).any():
-        mapping[-1] = len(names)
-        names.append(MISSING_GROUP)
-        reasons.append("missing value: shown, not compared")
-    return mapping[codes], tuple(names), tuple(reasons)
+    sizes = pd.Series(
+        np.bincount(codes[codes >= 0], minlength=len(uniques)), index=[str(u) for u in uniques]
+    )
+    kept, names, reasons = choose_groups(sizes, bool((codes < 0).any()))
+    return group_index(labels, kept, names), names, reasons
 
 
 def _rates(counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -645,33 +672,69 @@ def compute_fairness(
             codes = cell[rows]
             codes = codes[codes >= 0]
             counts[index] = np.bincount(codes, minlength=4 * g).reshape(g, 4)
-        numbers = _rates(counts)
-        never = np.array([r is not None for r in reasons], dtype=bool)
-        for index, (window, _) in enumerate(window_rows):
-            here = {key: values[index] for key, values in numbers.items()}
-            compared = ~never & (here["n"] >= rule.min_group_rows)
-            for group in range(g):
-                n = int(here["n"][group])
-                skipped = reasons[group]
-                if skipped is None and n < rule.min_group_rows:
-                    skipped = f"too few rows ({n} < {rule.min_group_rows})"
-                rates.append(
-                    GroupRates(
-                        window=window,
-                        attribute=attribute,
-                        group=names[group],
-                        n=n,
-                        positives=int(here["positives"][group]),
-                        negatives=int(here["negatives"][group]),
-                        selection_rate=float(here["selection_rate"][group]),
-                        true_positive_rate=float(here["true_positive_rate"][group]),
-                        false_positive_rate=float(here["false_positive_rate"][group]),
-                        accuracy=float(here["accuracy"][group]),
-                        skipped=skipped,
-                    )
-                )
-            gaps.extend(_gaps(window, attribute, names, here, compared, rule, confidence, baseline))
+        found_rates, found_gaps = judge_counts(
+            attribute,
+            names,
+            reasons,
+            [window for window, _ in window_rows],
+            counts,
+            rule=rule,
+            confidence=confidence,
+            baseline=baseline,
+        )
+        rates.extend(found_rates)
+        gaps.extend(found_gaps)
     return tuple(rates), tuple(gaps)
+
+
+def judge_counts(
+    attribute: str,
+    names: Sequence[str],
+    reasons: Sequence[str | None],
+    windows: Sequence[str],
+    counts: np.ndarray,
+    *,
+    rule: FairnessRule | Mapping[str, Any] | None = None,
+    confidence: float = CONFIDENCE,
+    baseline: Mapping[str, Any] | None = None,
+) -> tuple[list[GroupRates], list[FairnessGap]]:
+    """The group rates and gaps of one sensitive ``attribute`` from its counts: ``counts``
+    of shape ``(len(windows), len(names), 4)`` holds each (window, group)'s usable rows as
+    true negatives, false positives, false negatives, true positives. ``names`` and
+    ``reasons`` are :func:`choose_groups`'. What :func:`compute_fairness` computes after
+    counting — and what the Dask path computes from its merged counts."""
+    rule = FairnessRule.of(rule)
+    baseline = {} if baseline is None else baseline
+    numbers = _rates(np.asarray(counts))
+    never = np.array([r is not None for r in reasons], dtype=bool)
+    names = tuple(names)
+    rates: list[GroupRates] = []
+    gaps: list[FairnessGap] = []
+    for index, window in enumerate(windows):
+        here = {key: values[index] for key, values in numbers.items()}
+        compared = ~never & (here["n"] >= rule.min_group_rows)
+        for group in range(len(names)):
+            n = int(here["n"][group])
+            skipped = reasons[group]
+            if skipped is None and n < rule.min_group_rows:
+                skipped = f"too few rows ({n} < {rule.min_group_rows})"
+            rates.append(
+                GroupRates(
+                    window=window,
+                    attribute=attribute,
+                    group=names[group],
+                    n=n,
+                    positives=int(here["positives"][group]),
+                    negatives=int(here["negatives"][group]),
+                    selection_rate=float(here["selection_rate"][group]),
+                    true_positive_rate=float(here["true_positive_rate"][group]),
+                    false_positive_rate=float(here["false_positive_rate"][group]),
+                    accuracy=float(here["accuracy"][group]),
+                    skipped=skipped,
+                )
+            )
+        gaps.extend(_gaps(window, attribute, names, here, compared, rule, confidence, baseline))
+    return rates, gaps
 
 
 def fairness_figures(

@@ -41,6 +41,21 @@ approximate (a mergeable sketch)
     latency p50 / p95 / p99: an Apache DataSketches KLL sketch per cell (``k = 200``; the rank
     of the value returned is within ±1.33% of the asked rank with 99% confidence); its
     interval is the sketch's quantiles at the ranks ``q ∓ z·√(q(1−q)/n)``.
+fairness (binary, the spec's ``sensitive`` columns; exact)
+    per sensitive column, the usable rows of each (window, group) as tn, fp, fn, tp; the
+    groups are :func:`~monitorkit.performance.fairness.choose_groups`' over the whole frame
+    (its 50 most frequent values, a tie at the last place broken by the order the partitions
+    report them), and :func:`~monitorkit.performance.fairness.judge_counts` turns the merged
+    counts into the pandas report's group rates and gaps — equal to them.
+estimation without labels (a baseline with a calibration; whole of current, per window)
+    per window the rows and the expected tp, fp, fn, tn (sums of the calibrated
+    probabilities: equal to pandas' up to summation order), and the weights ``1 − p`` and
+    ``p`` per score bin, from which the expected ROC AUC is read as the realised one is
+    (binned: within about 1e-4 of the pandas estimate on smooth scores). Judged, and concept
+    shifts found, by the pandas report's
+    :func:`~monitorkit.performance.report.judge_estimates`. Predicted labels come from the
+    labels' own (with ``prediction_label``), else a ``prediction_label`` column holding only
+    0 and 1 across all partitions, else ``score >= threshold``.
 not computed on Dask input (shown with the reason, never judged)
     median absolute error (a median does not merge), metrics registered without a merged
     form (:func:`register_merged`), business outcomes given as functions of the frame, and the
@@ -71,7 +86,6 @@ is set up, else Dask's default).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -130,6 +144,9 @@ class _Scan:
     target_sum: float = 0.0
     target_count: int = 0
     segment_counts: dict = field(default_factory=dict)
+    sensitive_counts: dict = field(default_factory=dict)  # rows per value (missing left out)
+    sensitive_missing: dict = field(default_factory=dict)  # rows with a missing value
+    label_01: bool = True  # estimation: the prediction_label column holds only 0 and 1
 
 
 def _scan_partition(part: pd.DataFrame, plan: dict[str, Any]) -> _Scan:
@@ -173,6 +190,20 @@ def _scan_partition(part: pd.DataFrame, plan: dict[str, Any]) -> _Scan:
                 scan.target_sum, scan.target_count = float(numbers.sum()), int(numbers.size)
     for column in plan["segments"]:
         scan.segment_counts[column] = category_labels(part[column]).value_counts(sort=False)
+    if plan["estimate"] and plan["prediction"] is not None:
+        scores, _ = numeric_values(part[plan["prediction"]])
+        finite = scores[np.isfinite(scores)]
+        if finite.size:
+            scan.score_low = min(scan.score_low, float(finite.min()))
+            scan.score_high = max(scan.score_high, float(finite.max()))
+        column = plan["label_column"]
+        if column is not None and column in part.columns:
+            numbers, _ = numeric_values(part[column])
+            scan.label_01 = bool(np.isin(numbers[np.isfinite(numbers)], (0.0, 1.0)).all())
+    for column in plan["sensitive"]:
+        labels = category_labels(part[column])
+        scan.sensitive_counts[column] = labels.value_counts(sort=False)
+        scan.sensitive_missing[column] = int(labels.isna().sum())
     return scan
 
 
@@ -194,15 +225,20 @@ def _merge_scans(scans: Sequence[_Scan]) -> _Scan:
         total.has_score |= scan.has_score
         total.score_low = min(total.score_low, scan.score_low)
         total.score_high = max(total.score_high, scan.score_high)
+        total.label_01 &= scan.label_01
         total.target_sum += scan.target_sum
         total.target_count += scan.target_count
         if scan.holds_lists is not None:
             total.holds_lists = bool(total.holds_lists) or scan.holds_lists
-        for column, counts in scan.segment_counts.items():
-            before = total.segment_counts.get(column)
-            total.segment_counts[column] = (
-                counts if before is None else before.add(counts, fill_value=0)
-            )
+        for found, into in (
+            (scan.segment_counts, total.segment_counts),
+            (scan.sensitive_counts, total.sensitive_counts),
+        ):
+            for column, counts in found.items():
+                before = into.get(column)
+                into[column] = counts if before is None else before.add(counts, fill_value=0)
+        for column, missing in scan.sensitive_missing.items():
+            total.sensitive_missing[column] = total.sensitive_missing.get(column, 0) + missing
     return total
 
 
@@ -233,6 +269,13 @@ class _Plan:
     business: tuple[tuple[str, str], ...]  # (name, column)
     latency: str | None
     error: bool
+    # Fairness (binary): (sensitive column, its kept values, group names, reasons) — what
+    # fairness.choose_groups gives over the whole frame.
+    sensitive: tuple[tuple[str, tuple, tuple, tuple], ...] = ()
+    # Estimation without labels (the baseline's calibration), and where predicted labels come
+    # from: "labels" (the prepared ones), "column" (prediction_label, 0/1) or "threshold".
+    calibration: Any = None
+    estimate_from: str = "threshold"
 
     @property
     def width(self) -> int:
@@ -310,6 +353,10 @@ def _partition_state(part: pd.DataFrame, offset: int, plan: _Plan) -> dict[str, 
         used, at = rows[keep], cells[keep]
         state["usable"] = _sums(at, total)
         state.update(_label_sums(prepared, used, at, total, plan))
+        if plan.task == "binary":
+            state.update(_fairness_counts(part, prepared, cells[: len(part)], plan))
+    if plan.calibration is not None:
+        state.update(_estimate_sums(part, prepared, cells[: len(part)], plan))
     for name, column in plan.business:
         numbers, _ = numeric_values(part[column])
         numbers = numbers[rows]
@@ -334,6 +381,61 @@ def _partition_state(part: pd.DataFrame, offset: int, plan: _Plan) -> dict[str, 
     return state
 
 
+def _score_bins(scores: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Each score's bin among :data:`SCORE_BINS` equal-width bins over the plan's range."""
+    low, high = plan.score_low, plan.score_high
+    span = high - low
+    if not span > 0:
+        return np.zeros(scores.size, dtype=np.int64)
+    return np.clip(((scores - low) / span * SCORE_BINS).astype(np.int64), 0, SCORE_BINS - 1)
+
+
+def _estimate_sums(part: pd.DataFrame, prepared, slots: np.ndarray, plan: _Plan) -> dict:
+    """Per window slot, the sums CBPE needs (estimation.py, whole of current only): rows and
+    the expected tp, fp, fn, tn (``estimate``), and the calibrated probabilities' weights
+    ``1 − p`` and ``p`` per score bin (``estimate_histogram``, for the expected ROC AUC)."""
+    scores, _ = numeric_values(part[plan.prediction])
+    finite = np.isfinite(scores)
+    if plan.estimate_from == "labels" and prepared is not None:
+        predicted = np.where(finite, prepared.y_pred, np.nan)
+    elif plan.estimate_from == "column":
+        predicted, _ = numeric_values(part[plan.prediction_label])
+    else:
+        predicted = np.where(finite, (scores >= plan.threshold).astype(float), np.nan)
+    keep = finite & np.isfinite(predicted)
+    scores, predicted, at = scores[keep], predicted[keep], slots[keep]
+    p = plan.calibration.apply(scores)
+    weights = (np.ones(p.size), p * predicted, (1 - p) * predicted, p * (1 - predicted),
+               (1 - p) * (1 - predicted))  # fmt: skip
+    sums = np.stack([_sums(at, plan.width, w) for w in weights], axis=1)
+    bins = _score_bins(scores, plan)
+    histogram = np.concatenate(
+        [
+            _binned(at, plan.width, SCORE_BINS, bins, 1 - p),
+            _binned(at, plan.width, SCORE_BINS, bins, p),
+        ],
+        axis=1,
+    )
+    return {"estimate": sums, "estimate_histogram": histogram}
+
+
+def _fairness_counts(part: pd.DataFrame, prepared, slots: np.ndarray, plan: _Plan) -> dict:
+    """Per sensitive column: the usable rows of each (window slot, group) as tn, fp, fn, tp,
+    shape ``(width, groups, 4)`` — what :func:`fairness.judge_counts` reads."""
+    from monitorkit.performance.fairness import group_index
+
+    found = {}
+    usable = prepared.usable
+    outcome = prepared.y_true[usable].astype(np.int64) * 2 + prepared.y_pred[usable]
+    for column, kept, names, _ in plan.sensitive:
+        size = 4 * len(names)
+        group = group_index(part[column], kept, names)[usable]
+        codes = slots[usable] * size + group * 4 + outcome.astype(np.int64)
+        counts = np.bincount(codes, minlength=plan.width * size)
+        found[f"fairness:{column}"] = counts.reshape(plan.width, len(names), 4)
+    return found
+
+
 def _label_sums(prepared, used, at, total, plan: _Plan) -> dict[str, np.ndarray]:
     task = plan.task
     if task == "binary":
@@ -341,13 +443,7 @@ def _label_sums(prepared, used, at, total, plan: _Plan) -> dict[str, np.ndarray]
         found = {"confusion": _binned(at, total, 4, y * 2 + p).reshape(total, 2, 2)}
         if prepared.y_score is not None:
             score = prepared.y_score[used].astype(float)
-            low, high = plan.score_low, plan.score_high
-            span = high - low
-            bins = (
-                np.clip(((score - low) / span * SCORE_BINS).astype(np.int64), 0, SCORE_BINS - 1)
-                if span > 0
-                else np.zeros(score.size, dtype=np.int64)
-            )
+            bins = _score_bins(score, plan)
             found["histogram"] = _binned(at, total, 2 * SCORE_BINS, y * SCORE_BINS + bins)
             edges = np.linspace(0.0, 1.0, _CALIBRATION_BINS + 1)
             ids = np.searchsorted(edges[1:-1], score)
@@ -831,6 +927,7 @@ def compute_merged(
     business: Mapping[Any, Any] | None = None,
     tolerance: Mapping[str, Any] | None = None,
     task: str | None = None,
+    fairness_rule: Any = None,
 ) -> PerformanceResult:
     """The :class:`PerformanceResult` of a Dask DataFrame ``current`` (module docstring; the
     parameters are :class:`~monitorkit.PerformanceReport`'s)."""
@@ -895,6 +992,15 @@ def compute_merged(
         "prediction": prediction if prediction in head.columns else None,
         "text_labels": text_labels,
         "segments": columns.segments,
+        "sensitive": [
+            i.name
+            for i in columns.resolved.columns
+            if i.sensitive and i.name in head.columns and labels_possible
+        ],
+        # Estimation without labels (as report._estimate): a calibration and a score column.
+        "estimate": base.calibration is not None
+        and prediction in head.columns
+        and task in (None, "binary"),
     }
     parts = current.to_delayed()
     scans = dask.compute(*[dask.delayed(_scan_partition)(p, scan_plan) for p in parts])
@@ -995,6 +1101,21 @@ def compute_merged(
         + tuple((column, column) for column, _ in resources),
         latency=latency_column,
         error=has_errors,
+        sensitive=tuple(
+            (column, *_sensitive_groups(scan, column)) for column in scan_plan["sensitive"]
+        )
+        if found_task == "binary"
+        else (),
+        calibration=base.calibration
+        if scan_plan["estimate"]
+        and found_task in (None, "binary")
+        and scan.score_low <= scan.score_high  # some finite score
+        else None,
+        estimate_from="labels"
+        if found_task == "binary" and label_column is not None
+        else "column"
+        if label_column is not None and label_column in head.columns and scan.label_01
+        else "threshold",
     )
     if found_task == "multiclass" and plan.cells * len(labels) ** 2 > _MAX_CONFUSION_CELLS:
         raise InputError(
@@ -1017,7 +1138,7 @@ def compute_merged(
     if throughput:
         spans = list(zip(window_labels, cut[:-1], cut[1:])) if edges is not None else []
         seconds = pandas_report.window_seconds(scan.first, scan.last, spans)
-    values, windows = _judge_cells(
+    values, windows, judge, level = _judge_cells(
         state,
         plan,
         chosen,
@@ -1030,9 +1151,15 @@ def compute_merged(
         [column for column, _ in resources],
         seconds if throughput else None,
     )
-    extra = {}
-    if "calibration_curve" in {f.name for f in dataclasses.fields(PerformanceResult)}:
-        extra["calibration_curve"] = _calibration_curve(state, plan)
+    extra: dict[str, Any] = {"calibration_curve": _calibration_curve(state, plan)}
+    if plan.sensitive:
+        extra["fairness_groups"], extra["fairness"] = _fairness(
+            state, plan, window_labels, fairness_rule, base.metrics
+        )
+    if plan.calibration is not None:
+        extra["estimated"], extra["concept_shifts"] = _estimates(
+            state, plan, window_labels, values, judge, level, metrics
+        )
     return PerformanceResult(
         spec=columns.resolved,
         task=found_task,
@@ -1041,7 +1168,7 @@ def compute_merged(
         threshold=float(threshold),
         by=None if by is None else str(by),
         current_rows=scan.rows,
-        metrics=tuple(infos),
+        metrics=tuple(judge.infos.values()),  # with the estimated metrics' when labels lack
         values=tuple(values),
         windows=tuple(windows),
         segments=columns.segments,
@@ -1051,6 +1178,85 @@ def compute_merged(
         note=note,
         **extra,
     )
+
+
+def _sensitive_groups(scan: _Scan, column: str) -> tuple:
+    """(kept values, group names, reasons) of a sensitive column over the whole frame."""
+    from monitorkit.performance.fairness import choose_groups
+
+    sizes = scan.sensitive_counts.get(column, pd.Series(dtype="int64"))
+    sizes = pd.Series(sizes.to_numpy(), index=[str(v) for v in sizes.index])
+    return choose_groups(sizes, scan.sensitive_missing.get(column, 0) > 0)
+
+
+def _fairness(
+    state: dict[str, Any],
+    plan: _Plan,
+    window_labels: Sequence[str],
+    rule: Any,
+    baseline: Mapping[str, Any],
+) -> tuple[tuple, tuple]:
+    """Group rates and gaps of every sensitive column from the merged counts, judged as
+    the pandas report judges them (the same level, shared between windows and columns)."""
+    from monitorkit.performance import fairness
+
+    windows = [OVERALL, *window_labels]
+    confidence = registry.cell_confidence(len(windows) * len(plan.sensitive))
+    rates: list = []
+    gaps: list = []
+    for column, _, names, reasons in plan.sensitive:
+        slots = state[f"fairness:{column}"]
+        counts = np.concatenate([slots.sum(axis=0, keepdims=True), slots[1:]])
+        found_rates, found_gaps = fairness.judge_counts(
+            column,
+            names,
+            reasons,
+            windows,
+            counts,
+            rule=rule,
+            confidence=confidence,
+            baseline=baseline,
+        )
+        rates.extend(found_rates)
+        gaps.extend(found_gaps)
+    return tuple(rates), tuple(gaps)
+
+
+def _estimates(
+    state: dict[str, Any],
+    plan: _Plan,
+    window_labels: Sequence[str],
+    values: Sequence[MetricValue],
+    judge: Any,
+    level: float,
+    metrics: Sequence[str] | None,
+) -> tuple[tuple, tuple]:
+    """CBPE of the whole of current per window from the merged sums, judged by the pandas
+    report's :func:`~monitorkit.performance.report.judge_estimates`. The expected confusion
+    counts are sums (exact up to summation order); the expected ROC AUC is binned like the
+    realised one (:func:`binned_roc_auc` on the ``1 − p`` and ``p`` weights per score bin)."""
+    from monitorkit.performance import estimation
+    from monitorkit.performance.report import judge_estimates
+
+    sums, histogram = state["estimate"], state["estimate_histogram"]
+    guesses = []
+    for window, slot in [(OVERALL, None), *((w, i + 1) for i, w in enumerate(window_labels))]:
+        here = sums.sum(axis=0) if slot is None else sums[slot]
+        bins = histogram.sum(axis=0) if slot is None else histogram[slot]
+        rows, tp, fp, fn, tn = (float(v) for v in here)
+        guess = estimation.estimate_from_counts(
+            plan.calibration,
+            tp=tp,
+            fp=fp,
+            fn=fn,
+            tn=tn,
+            rows=round(rows),
+            roc_auc=binned_roc_auc(bins[SCORE_BINS:], bins[:SCORE_BINS]),
+            confidence=level,
+        )
+        guesses.append((window, guess))
+    estimated, shifts = judge_estimates(guesses, values, judge, metrics)
+    return tuple(estimated), tuple(shifts)
 
 
 def _cut_windows(by: Any, scan: _Scan, timestamp: str | None, columns: Any):
@@ -1142,6 +1348,8 @@ def _cell_parts(state: dict[str, Any], plan: _Plan, segment: int, window: int | 
     ids = list(slots) if window is None else [segment * width + window + 1]
     parts: dict[str, Any] = {}
     for key, value in state.items():
+        if key.startswith(("fairness:", "estimate")):
+            continue  # per window slot of the whole, not per cell: read by _fairness, _estimates
         if key == "latency":
             found = [value[i] for i in ids if i in value]
             parts[key] = found[0] if len(found) == 1 else _merge_all(found)
@@ -1292,7 +1500,7 @@ def _judge_cells(
                         rows,
                     )
                 )
-    return values, windows
+    return values, windows, judge, level
 
 
 def _safely(function: Callable[[Cell], float], cell: Cell) -> float:

@@ -912,7 +912,7 @@ def compute_performance(
 
     if merged.is_dask_frame(current):  # per-partition states, merged (see merged.py)
         options = {"threshold": threshold, "metrics": metrics, "business": business}
-        options |= {"tolerance": tolerance, "task": task}
+        options |= {"tolerance": tolerance, "task": task, "fairness_rule": fairness_rule}
         return merged.compute_merged(current, spec, baseline, by, segments, **options)
     from monitorkit.baseline import Baseline
     from monitorkit.windows import assign_windows
@@ -1186,7 +1186,6 @@ def compute_performance(
         base.calibration,
         values,
         window_rows,
-        segment_list,
         judge,
         level,
         threshold,
@@ -1360,7 +1359,6 @@ def _estimate(
     calibration: Any,
     values: Sequence[MetricValue],
     window_rows: Sequence[tuple[str, np.ndarray, str | None]],
-    segment_list: Sequence[tuple[str, np.ndarray]],
     judge: _Judge,
     level: float,
     threshold: float,
@@ -1394,6 +1392,25 @@ def _estimate(
             predicted = numbers
     if predicted is None:
         predicted = np.where(np.isfinite(scores), (scores >= threshold).astype(float), np.nan)
+    guesses = [
+        (window, estimation.estimate(calibration, scores[rows], y_pred=predicted[rows],
+                                     confidence=level))
+        for window, rows, _ in window_rows  # the whole of current only (docstring)
+    ]  # fmt: skip
+    return judge_estimates(guesses, values, judge, chosen_names)
+
+
+def judge_estimates(
+    guesses: Sequence[tuple[str, Mapping[str, Any]]],
+    values: Sequence[MetricValue],
+    judge: _Judge,
+    chosen_names: Sequence[str] | None,
+) -> tuple[list[MetricValue], list[ConceptShift]]:
+    """The estimated values of the whole of current, one window's :func:`estimation.estimate`
+    result per ``(window, guess)``, judged where no realised value is (too few rows, or too
+    few expected positives, predicted positives or negatives for the metrics that need them,
+    are never judged); where a realised value in ``values`` is judged and leaves the
+    estimate's band, a concept shift. Shared by the pandas and the Dask path."""
     names = [m for m in estimation.ESTIMATED_METRICS if chosen_names is None or m in chosen_names]
     for name in names:
         if name not in judge.infos:
@@ -1409,59 +1426,46 @@ def _estimate(
     min_rows = registry.MIN_LABELLED_ROWS
     found: list[MetricValue] = []
     shifts: list[ConceptShift] = []
-    in_window = np.zeros(len(frame), dtype=bool)
-    for window, rows, _ in window_rows:
-        in_window[:] = False
-        in_window[rows] = True
-        for segment, seg_rows in segment_list[:1]:  # the whole of current (docstring)
-            part = seg_rows[in_window[seg_rows]]
-            guess = estimation.estimate(
-                calibration, scores[part], y_pred=predicted[part], confidence=level
-            )
-            n = int(guess["rows"])
-            expected = {
-                "positives": guess["tp"] + guess["fn"],
-                "predicted positives": guess["tp"] + guess["fp"],
-                "negatives": guess["fp"] + guess["tn"],
-            }
-            for name in names:
-                band = guess[name]
-                known = realised.get((window, segment, name))
-                skipped = f"too few rows ({n} < {min_rows})" if n < min_rows else None
-                for what in _ESTIMATE_NEEDS.get(name, ()):
-                    if skipped is None and expected[what] < registry.MIN_CLASS_ROWS:
-                        skipped = (
-                            f"too few expected {what} ({expected[what]:.0f} < "
-                            f"{registry.MIN_CLASS_ROWS})"
-                        )
-                if known is not None:
-                    skipped = "realised value judged"
-                    if segment == OVERALL and estimation.diverges(band, known.value):
-                        shifts.append(
-                            ConceptShift(
-                                window,
-                                segment,
-                                name,
-                                known.value,
-                                band.value,
-                                band.lower,
-                                band.upper,
-                            )
-                        )
-                found.append(
-                    judge(
-                        window,
-                        name,
-                        segment,
-                        band.value,
-                        n,
-                        skipped,
-                        lambda b=band: (b.lower, b.upper),
-                        True,
-                        0,  # the band is the estimate's own spread: no widening
-                        estimated=True,
+    segment = OVERALL
+    for window, guess in guesses:
+        n = int(guess["rows"])
+        expected = {
+            "positives": guess["tp"] + guess["fn"],
+            "predicted positives": guess["tp"] + guess["fp"],
+            "negatives": guess["fp"] + guess["tn"],
+        }
+        for name in names:
+            band = guess[name]
+            known = realised.get((window, segment, name))
+            skipped = f"too few rows ({n} < {min_rows})" if n < min_rows else None
+            for what in _ESTIMATE_NEEDS.get(name, ()):
+                if skipped is None and expected[what] < registry.MIN_CLASS_ROWS:
+                    skipped = (
+                        f"too few expected {what} ({expected[what]:.0f} < "
+                        f"{registry.MIN_CLASS_ROWS})"
                     )
+            if known is not None:
+                skipped = "realised value judged"
+                if estimation.diverges(band, known.value):
+                    shifts.append(
+                        ConceptShift(
+                            window, segment, name, known.value, band.value, band.lower, band.upper
+                        )
+                    )
+            found.append(
+                judge(
+                    window,
+                    name,
+                    segment,
+                    band.value,
+                    n,
+                    skipped,
+                    lambda b=band: (b.lower, b.upper),
+                    True,
+                    0,  # the band is the estimate's own spread: no widening
+                    estimated=True,
                 )
+            )
     return found, shifts
 
 
