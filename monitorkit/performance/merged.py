@@ -1378,15 +1378,17 @@ def _judge_cells(
     resources,
     seconds,
 ):
-    from monitorkit.performance.report import _LATENCY, _Judge
+    from monitorkit.performance.report import _LATENCY, _Judge, judged_tests
 
     judge = _Judge({i.name: i for i in infos}, base.metrics, base.latency)
     segment_names = [OVERALL] + [f"{c}={v}" for c, values in plan.segments for v in values]
     windows_list = [(OVERALL, None, None)] + [
         (label, i, start) for i, (label, start) in enumerate(zip(window_labels, window_starts))
     ]
-    level = registry.cell_confidence(len(windows_list) * len(segment_names))
-    class_level = registry.class_confidence(chosen, len(windows_list) * len(segment_names))
+    tests = len(windows_list) * len(segment_names)
+    tests *= judged_tests(infos, chosen, plan.calibration is not None)
+    level = registry.cell_confidence(tests)
+    class_level = registry.class_confidence(chosen, tests)
     forms = {m.name: _merged_form(plan.task, m) for m in chosen}
     min_rows = registry.MIN_LABELLED_ROWS
     values: list[MetricValue] = []

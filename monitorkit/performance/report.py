@@ -13,7 +13,9 @@ Judging (direction-aware): each metric says whether higher is better. A relative
 confidence interval (Wilson for proportions, the normal interval of a mean for per-row losses
 and business columns, order statistics for latency percentiles, a seeded bootstrap of 200
 resamples for the rest). The intervals are 95% for a report of one cell and share that level
-between the (window, segment) cells of a larger report (Bonferroni), and are widened by
+between the tests of a larger report — its (window, segment) cells times the judged metrics
+(:func:`judged_tests`) — by Bonferroni, so that on unchanged data a report alarms on any
+metric of any cell in at most about 5% of cases; they are widened by
 ``sqrt(1 + rows / baseline rows)`` for the baseline's own sampling error (the baseline stores
 its labelled rows per segment as ``rows|<segment>``; the same spread per row is assumed).
 Windows or segments with fewer than 100 labelled rows (30 of a class for class-based metrics)
@@ -998,8 +1000,10 @@ def compute_performance(
             window_rows.append((window.label, rows, window.iso_start()))
     seconds = _window_seconds(timestamps, cut.windows if by is not None else ())
     segment_list = segment_rows(frame, columns.segments)
-    level = registry.cell_confidence(len(window_rows) * len(segment_list))
-    class_level = registry.class_confidence(chosen, len(window_rows) * len(segment_list))
+    estimates = base.calibration is not None and columns.prediction in frame.columns
+    tests = len(window_rows) * len(segment_list) * judged_tests(infos, chosen, estimates)
+    level = registry.cell_confidence(tests)
+    class_level = registry.class_confidence(chosen, tests)
     labelled = prepared.labelled if prepared is not None else np.zeros(len(frame), dtype=bool)
 
     judge = _Judge(info_of, base_metrics, base_latency)
@@ -1467,6 +1471,20 @@ def judge_estimates(
                 )
             )
     return found, shifts
+
+
+def judged_tests(
+    infos: Sequence[MetricInfo], chosen: Sequence[registry.Metric], estimates: bool
+) -> int:
+    """How many tests each (window, segment) cell holds, for the Bonferroni share of the
+    level: every judged metric (``higher_is_better`` known), the per-class metrics counted
+    once (:func:`~monitorkit.performance.metrics.class_confidence` shares their level again),
+    and, with estimation, the estimated metrics (judged where labels lack, compared with the
+    realised values where they exist)."""
+    per_class = {m.name for m in chosen if m.view is not None}
+    judged = sum(1 for i in infos if i.higher_is_better is not None and i.name not in per_class)
+    extra = (1 if per_class else 0) + (len(estimation.ESTIMATED_METRICS) if estimates else 0)
+    return max(1, judged + extra)
 
 
 def metric_infos(

@@ -363,7 +363,7 @@ def test_latency_percentiles_and_error_rate_are_judged_lower_is_better():
     baseline = mk.Baseline.from_frame(reference, scenario.spec)
     assert baseline.metrics["error_rate"] == pytest.approx(0.02)
     slow = scenario.current.assign(
-        latency_ms=scenario.current["latency_ms"] * 1.3,
+        latency_ms=scenario.current["latency_ms"] * 1.5,
         error=np.where(np.arange(len(scenario.current)) % 10 == 0, "timeout", ""),
     )
     report = mk.PerformanceReport(slow, baseline=baseline)
@@ -462,3 +462,30 @@ def test_a_missing_or_unreadable_prediction_is_said_never_read_as_no_labels():
     note = mk.PerformanceReport(scenario.current.drop(columns=["score"]), baseline=unscored)
     assert note.not_judged is None and "no prediction column" in note.verdict
     assert "no labels" not in note.verdict
+
+
+def _conversions(n: int, columns: int, seed: int) -> pd.DataFrame:
+    """Unchanged data: ``columns`` independent conversion flags at a 5% rate — a 10% change
+    is one standard error in a window of 2,000 rows, so the interval, not the tolerance,
+    decides."""
+    rng = np.random.default_rng(seed)
+    flags = {f"converted_{i}": (rng.random(n) < 0.05).astype(float) for i in range(columns)}
+    return pd.DataFrame({"ts": pd.date_range("2026-01-01", periods=n, freq="min"), **flags})
+
+
+def test_many_metrics_share_the_false_alarm_rate_too():
+    """20 business metrics over 11 cells of unchanged data: with the level shared between
+    cells only, each report held about 20 × 5% = 1 false exclusion (some 40% of reports
+    alarmed); shared between cells and metrics, at most about 5% of reports alarm."""
+    business = {f"converted_{i}": f"converted_{i}" for i in range(20)}
+    spec = mk.ColumnSpec(timestamp="ts")
+    alarmed = 0
+    for seed in range(20):
+        reference = _conversions(20_000, 20, seed=1_000 + seed)
+        current = _conversions(20_000, 20, seed=2_000 + seed)
+        baseline = mk.Baseline.from_frame(reference, spec, business=business)
+        report = mk.PerformanceReport(current, spec, baseline=baseline, by=10, business=business)
+        judged = report.to_frame().query("skipped.isna()")
+        assert len(judged) == 20 * 11  # every metric of every cell was judged
+        alarmed += report.severity != "ok"
+    assert alarmed <= 3  # 20 reports at 5%: P(more than 3) < 2%
