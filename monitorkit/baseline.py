@@ -384,12 +384,30 @@ def latency_figures(frame: pd.DataFrame, column: str | None, timestamp: str | No
 
 
 def frame_fingerprint(frame: pd.DataFrame) -> str:
-    """SHA-256 of the frame's contents (pandas' row hashes) and column names and dtypes."""
+    """SHA-256 of the frame's contents (pandas' row hashes) and column names and dtypes.
+
+    When pandas cannot hash a cell — the lists of a ranking model's recommendations — the
+    lists, tuples and arrays of object columns are hashed by the ``repr`` of their items as a
+    list (order matters); every other cell hashes as pandas hashes it."""
     digest = hashlib.sha256()
     digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
-    row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    try:
+        row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except TypeError:  # unhashable cells (lists)
+        row_hashes = pd.util.hash_pandas_object(
+            frame.apply(_hashable_cells), index=False
+        ).to_numpy()
     digest.update(row_hashes.tobytes())
     return digest.hexdigest()
+
+
+def _hashable_cells(column: pd.Series) -> pd.Series:
+    if column.dtype != object:
+        return column
+    return column.map(
+        lambda v: repr(list(v)) if isinstance(v, (list, tuple, np.ndarray)) else v,
+        na_action="ignore",
+    )
 
 
 def _git_commit() -> str | None:

@@ -220,3 +220,29 @@ def test_the_report_judges_a_click_through_drop_per_window_and_segment():
     same = mk.PerformanceReport(reference, spec, baseline=reference)
     assert same.severity == "ok"
     assert math.isclose(same.figures["click_through_rate.change"], 0.0)
+
+
+def test_a_saved_baseline_of_recommendations_judges_without_the_reference_rows(tmp_path):
+    rng = np.random.default_rng(7)
+
+    def frame(n: int, click_rate: float) -> pd.DataFrame:
+        shown = [list(rng.permutation(40)[:8]) for _ in range(n)]
+        clicked = [row[2] if rng.random() < click_rate else None for row in shown]
+        return pd.DataFrame(
+            {"shown": pd.Series(shown, dtype=object), "clicked": pd.Series(clicked, dtype=object)}
+        )
+
+    spec = mk.ColumnSpec(target="clicked", prediction="shown")
+    reference = frame(3_000, 0.3)
+    baseline = mk.Baseline.from_frame(reference, spec)
+    again = reference.assign(shown=reference["shown"].map(list))  # equal lists, new objects
+    assert mk.Baseline.from_frame(again, spec).fingerprint == baseline.fingerprint
+    other = reference.assign(shown=reference["shown"].map(lambda row: row[::-1]))
+    assert mk.Baseline.from_frame(other, spec).fingerprint != baseline.fingerprint
+    loaded = mk.Baseline.load(baseline.save(tmp_path / "baseline.json"))
+    assert loaded.metrics["click_through_rate"] == baseline.metrics["click_through_rate"]
+    assert loaded.metrics["click_through_rate"] == pytest.approx(0.3, abs=0.03)
+    fell = mk.PerformanceReport(frame(3_000, 0.15), spec, baseline=loaded)
+    assert fell.figures["click_through_rate.baseline"] == loaded.metrics["click_through_rate"]
+    assert fell.severity == "critical"
+    assert mk.PerformanceReport(frame(3_000, 0.3), spec, baseline=loaded).severity == "ok"
