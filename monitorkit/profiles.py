@@ -107,6 +107,10 @@ class NumericProfile:
     ``sketch`` is empty (``b""``) when the column was profiled with ``quantile_sketch=False``:
     then :meth:`cdf` and :meth:`quantiles` return NaN and the histogram is the only view of the
     distribution.
+
+    Values near the float limit (|x| ~ 1e154 and beyond): the mean is computed from ``x / n``
+    when the plain sum overflows; ``m2`` (and so the variance) is ``inf`` when the squared
+    deviations exceed the float range — the spread is then too large to hold, not NaN.
     """
 
     count: int = 0
@@ -211,7 +215,11 @@ class NumericProfile:
                 edges=edges,
                 histogram=histogram,
             )
-        mean = float(finite.mean())
+        with np.errstate(over="ignore"):  # values near the float limit: see the docstring
+            mean = float(finite.mean())
+            if not math.isfinite(mean):  # the sum overflowed, the mean itself need not
+                mean = float((finite / finite.size).sum())
+            m2 = float(((finite - mean) ** 2).sum())
         return cls(
             count=int(finite.size),
             missing=missing,
@@ -219,7 +227,7 @@ class NumericProfile:
             minimum=float(finite.min()),
             maximum=float(finite.max()),
             mean=mean,
-            m2=float(((finite - mean) ** 2).sum()),
+            m2=m2,
             sketch=sketch,
             edges=edges,
             histogram=histogram,

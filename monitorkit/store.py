@@ -69,7 +69,8 @@ def create_run_folder(root: str | os.PathLike, model: str) -> Path:
 def write_atomic(path: str | os.PathLike, data: str | bytes, *, replace: bool = False) -> Path:
     """Write ``data`` to ``path`` via a temporary file and a rename.
 
-    The file appears complete or not at all. Unless ``replace`` is true, an existing ``path`` is
+    The file appears complete or not at all; the file and then its directory are fsynced, so
+    the rename survives a power cut. Unless ``replace`` is true, an existing ``path`` is
     never replaced: :class:`~monitorkit.errors.OutputExistsError` (a ``FileExistsError``) names it.
     """
     path = Path(path)
@@ -99,7 +100,23 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, replace: bool = 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    _sync_directory(path.parent)
     return path
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a directory, so that a rename in it survives a power cut (POSIX; a no-op where
+    directories cannot be opened, as on Windows)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the rename itself is done
+    finally:
+        os.close(descriptor)
 
 
 def write_json_atomic(path: str | os.PathLike, value: Any, *, replace: bool = False) -> Path:

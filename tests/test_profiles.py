@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -292,3 +294,12 @@ def test_text_shapes_and_time_span_merge_exactly(retail):
     assert whole.time.rows_per_day == pytest.approx(len(frame) / days)
     loaded = mk.load_report(whole.to_json())
     assert loaded.text == whole.text and loaded.time == whole.time
+
+
+def test_values_near_the_float_limit_give_the_mean_and_an_infinite_spread_without_warnings():
+    values = pd.Series([1e308, 1e308, -1e308, 5.0], name="x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning: overflow
+        profile = NumericProfile.from_values(values)
+    assert profile.mean == pytest.approx(math.fsum(values / 4))  # 2.5e307
+    assert profile.m2 == math.inf and profile.count == 4
