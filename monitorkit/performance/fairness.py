@@ -661,8 +661,7 @@ def compute_fairness(
     # group), -1 for rows without a usable label and prediction.
     outcome = prepared.y_true.astype(np.int64) * 2 + prepared.y_pred.astype(np.int64)
     window_rows = [(str(w[0]), np.asarray(w[1], dtype=np.intp)) for w in windows]
-    rates: list[GroupRates] = []
-    gaps: list[FairnessGap] = []
+    counted = []
     for attribute in columns:
         group_of, names, reasons = _groups(frame[attribute])
         cell = np.where(prepared.usable, group_of * 4 + outcome, -1)
@@ -672,11 +671,31 @@ def compute_fairness(
             codes = cell[rows]
             codes = codes[codes >= 0]
             counts[index] = np.bincount(codes, minlength=4 * g).reshape(g, 4)
+        counted.append((attribute, names, reasons, counts))
+    windows_labels = [window for window, _ in window_rows]
+    return judge_attributes(
+        counted, windows_labels, rule=rule, confidence=confidence, baseline=baseline
+    )
+
+
+def judge_attributes(
+    counted: Sequence[tuple[str, Sequence[str], Sequence[str | None], np.ndarray]],
+    windows: Sequence[str],
+    *,
+    rule: FairnessRule | Mapping[str, Any] | None = None,
+    confidence: float = CONFIDENCE,
+    baseline: Mapping[str, Any] | None = None,
+) -> tuple[tuple[GroupRates, ...], tuple[FairnessGap, ...]]:
+    """:func:`judge_counts` of each ``(attribute, names, reasons, counts)``, concatenated:
+    what :func:`compute_fairness` returns, and the Dask path from its merged counts."""
+    rates: list[GroupRates] = []
+    gaps: list[FairnessGap] = []
+    for attribute, names, reasons, counts in counted:
         found_rates, found_gaps = judge_counts(
             attribute,
             names,
             reasons,
-            [window for window, _ in window_rows],
+            windows,
             counts,
             rule=rule,
             confidence=confidence,

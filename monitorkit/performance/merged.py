@@ -1201,25 +1201,15 @@ def _fairness(
     from monitorkit.performance import fairness
 
     windows = [OVERALL, *window_labels]
-    confidence = registry.cell_confidence(len(windows) * len(plan.sensitive))
-    rates: list = []
-    gaps: list = []
+    counted = []
     for column, _, names, reasons in plan.sensitive:
-        slots = state[f"fairness:{column}"]
+        slots = state[f"fairness:{column}"]  # slot 0: rows in no window; the whole: their sum
         counts = np.concatenate([slots.sum(axis=0, keepdims=True), slots[1:]])
-        found_rates, found_gaps = fairness.judge_counts(
-            column,
-            names,
-            reasons,
-            windows,
-            counts,
-            rule=rule,
-            confidence=confidence,
-            baseline=baseline,
-        )
-        rates.extend(found_rates)
-        gaps.extend(found_gaps)
-    return tuple(rates), tuple(gaps)
+        counted.append((column, names, reasons, counts))
+    confidence = registry.cell_confidence(len(windows) * len(plan.sensitive))
+    return fairness.judge_attributes(
+        counted, windows, rule=rule, confidence=confidence, baseline=baseline
+    )
 
 
 def _estimates(
