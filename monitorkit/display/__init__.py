@@ -198,7 +198,7 @@ def notebook_outputs(report: Any, *, section: bool = False) -> list[Output]:
             outputs.append((data, metadata))
             continue
         first = not outputs
-        data = {"text/html": fragment(part, css=first), "text/plain": _plain_text(part)}
+        data = {"text/html": fragment(part), "text/plain": _plain_text(part)}
         if first:
             data["text/plain"] = str(report)
             data["text/markdown"] = markdown_view(report, section=section)

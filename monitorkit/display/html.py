@@ -1,8 +1,8 @@
 """The static HTML view of reports: status first, then the ranked table, then details.
 
-Self-contained: inline CSS, plots as inline PNG (base64), no JavaScript, nothing loaded from
-the network. Every string that comes from the data (column names, categories, window labels,
-messages that quote them) goes through :func:`escape`.
+Self-contained: CSS in the HTML itself, plots as inline PNG (base64), no JavaScript, nothing
+loaded from the network. Every string that comes from the data (column names, categories,
+window labels, messages that quote them) goes through :func:`escape`.
 
 Two forms of one view. A standalone page (``save_html``) is opened by a browser as it is, so it
 may rely on its ``<style>`` block and inline ``<svg>``. A notebook output is *portable*
@@ -11,7 +11,11 @@ view, GitHub, ``nbconvert --sanitize-html``) sees it through a sanitizer that dr
 ``<svg>`` and often ``<img>``. So in a portable view the meaning never depends on what they drop:
 separations are text (``·``) and table cells, the severity is always a word, the shape of a
 badge is in inline styles, the small distribution pictures in the ranked table are text bars,
-and plots become outputs of their own (:func:`collecting_images`).
+and plots become outputs of their own (:func:`collecting_images`). Its look is in ``style``
+attributes too (:func:`fragment`): a sanitizer that escapes ``<style>`` instead of dropping it
+(``nbconvert --sanitize-html``) would show the stylesheet as text, while one that drops
+``style`` attributes drops them silently, and one that filters them (JupyterLab's) keeps what
+it allows.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import secrets
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
+
+import css_inline
 
 from monitorkit.display.theme import (
     CSS,
@@ -159,13 +165,112 @@ def folded(summary: str, body: str) -> str:
     return f"<details><summary>{summary}</summary>{body}</details>"
 
 
-def fragment(body: str, *, css: bool = True) -> str:
-    """A block for a notebook output: the scoped CSS and the body.
+def fragment(body: str) -> str:
+    """A block for a notebook output: the body, with the stylesheet inlined.
 
-    ``css=False`` for the later parts of one display: a ``<style>`` applies to the whole page,
-    and a sanitizer that escapes it instead of dropping it shows it as text.
+    A notebook output carries no ``<style>`` block (see the module docstring): the rules of
+    :data:`~monitorkit.display.theme.CSS` are put into the ``style`` attributes of the elements
+    they select, and a ``style`` an element already has keeps priority over them. So every part
+    of a display carries its own look.
+
+    Only tags that ``nbconvert --sanitize-html`` keeps (:data:`SANITIZER_KEPT_TAGS`, whose
+    attributes it drops silently) carry a ``style``: any other tag (``<p>``, ``<h3>``,
+    ``<th>``, ``<summary>``, …) it shows as text, attributes and all. Such an element passes
+    its look on to a ``<span>`` around its content (kept, its ``style`` dropped silently): a
+    paragraph or heading all of it, as a block; a header cell or a summary what its content
+    inherits (colour, font, alignment, wrapping), the cell's padding and border being left to
+    the notebook's own CSS.
     """
-    style = f"<style>{CSS}</style>" if css else ""
+    # Rules that cannot sit in a style attribute are left out; the stylesheet has none (see
+    # theme.CSS). Structural pseudo-classes (:first-child) are resolved here, on this part.
+    inlined = _INLINER.inline_fragment(_root(body, stylesheet=False), CSS)
+    # The parser adds the <tbody> that the markup leaves implicit (a browser does too); taken
+    # out again, so that a sanitizer that shows unknown tags as text has none more to show.
+    return _styles_on_kept_tags_only(_TBODY_TAG.sub("", inlined))
+
+
+# nbconvert's sanitizer (its ``clean_html``, bleach): the tags it keeps, silently dropping
+# their attributes other than class and id; any other tag it escapes, shown with its attributes.
+SANITIZER_KEPT_TAGS = frozenset(
+    "a abbr acronym b blockquote code em i li ol strong ul div pre span table tr td".split()
+)
+# Nothing is loaded: the page's own stylesheet is the only CSS, and data strings are escaped,
+# so the body holds no <style> or <link> of its own.
+_INLINER = css_inline.CSSInliner(inline_style_tags=False, load_remote_stylesheets=False)
+# A tag as the inliner writes it: every attribute value in double quotes (in which `>` may
+# stand), every element but a void one closed, `<` in text always escaped.
+_TAG = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*)\s*/?>')
+_STYLE_ATTRIBUTE = re.compile(r'\s+style="([^"]*)"')
+_ATTRIBUTE_VALUE = re.compile(r'="[^"]*"')
+_TBODY_TAG = re.compile(r"</?tbody>")
+_VOID_TAGS = frozenset("area base br col embed hr img input link meta source track wbr".split())
+# What an element passes on to its content, so what a span around the content can carry.
+_INHERITED = frozenset(
+    "color cursor font-family font-size font-style font-variant-numeric font-weight "
+    "letter-spacing line-height text-align white-space".split()
+)
+# Blocks whose whole look a block span inside can carry (its margins collapse into the
+# block's own, its border and padding are drawn just inside).
+_BLOCK_HOSTS = frozenset("p h1 h2 h3 h4 h5 h6".split())
+# Where the span is a block with the inherited properties only (text-align needs a block; the
+# cell's padding and border would be drawn inside it). In a <summary> it stays inline, beside
+# the disclosure marker.
+_CELL_HOSTS = frozenset("th caption figcaption".split())
+
+
+def _styles_on_kept_tags_only(inlined: str) -> str:
+    """``inlined`` with each ``style`` on a tag outside :data:`SANITIZER_KEPT_TAGS` moved onto
+    a span around the element's content, and ``<`` / ``>`` in attribute values escaped again
+    (the inliner writes them as they are, which is valid HTML but not how :func:`escape`
+    left data strings)."""
+    out: list[str] = []
+    closers: list[tuple[str, str]] = []  # each open element: (tag, what goes before its end)
+    position = 0
+    for tag in _TAG.finditer(inlined):
+        out.append(inlined[position : tag.start()])
+        position = tag.end()
+        closing, name = tag.group(1), tag.group(2).lower()
+        if closing:
+            while closers:
+                opened, before_end = closers.pop()
+                out.append(before_end)
+                if opened == name:
+                    break
+            out.append(tag.group(0))
+            continue
+        attributes = _ATTRIBUTE_VALUE.sub(_angles_escaped, tag.group(3))
+        style = _STYLE_ATTRIBUTE.search(attributes)
+        passed_on: list[str] = []
+        if style is not None and name not in SANITIZER_KEPT_TAGS:
+            attributes = _STYLE_ATTRIBUTE.sub("", attributes)
+            passed_on = _passed_on(name, html.unescape(style.group(1)))
+        out.append(f"<{tag.group(2)}{attributes}>")
+        if name in _VOID_TAGS:
+            continue
+        if passed_on:
+            out.append(f'<span style="{escape(";".join(passed_on))}">')
+        closers.append((name, "</span>" if passed_on else ""))
+    out.append(inlined[position:])
+    return "".join(out)
+
+
+def _passed_on(name: str, style: str) -> list[str]:
+    """The declarations of ``style`` that a span around the content of a ``name`` carries."""
+    declarations = [d.strip() for d in style.split(";") if d.strip()]
+    if name in _BLOCK_HOSTS:
+        return ["display: block", *declarations]
+    inherited = [d for d in declarations if d.partition(":")[0].strip() in _INHERITED]
+    if inherited and name in _CELL_HOSTS:
+        return ["display: block", *inherited]
+    return inherited
+
+
+def _angles_escaped(value: re.Match[str]) -> str:
+    return value.group(0).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _root(body: str, *, stylesheet: bool) -> str:
+    style = f"<style>{CSS}</style>" if stylesheet else ""
     return f'<div class="mk-report" style="{_ROOT_STYLE}">{style}{body}</div>'
 
 
@@ -177,13 +282,16 @@ _ROOT_STYLE = (
 
 
 def page(title: str, body: str) -> str:
-    """A whole standalone page (``save_html``): no script, nothing loaded from outside."""
+    """A whole standalone page (``save_html``): no script, nothing loaded from outside.
+
+    A browser opens it as it is, so its look stays in one ``<style>`` block."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title></head>"
-        f'<body style="margin:24px auto;max-width:1120px;padding:0 16px">{fragment(body)}'
+        '<body style="margin:24px auto;max-width:1120px;padding:0 16px">'
+        f"{_root(body, stylesheet=True)}"
         "</body></html>\n"
     )
 

@@ -30,7 +30,11 @@ MATPLOTLIB_STYLE = {
     "legend.fontsize": 8,
 }
 
-# Scoped under .mk-report so that it never restyles the notebook around it.
+# Scoped under .mk-report so that it never restyles the notebook around it. A standalone page
+# holds it as a <style> block; a notebook output gets each rule inlined into the style attributes
+# of the elements it selects (html.fragment), where a rule that cannot sit in an attribute is
+# lost: pseudo-classes of state (:hover, :focus), pseudo-elements (::before) and @media or
+# other at-rules. So rules here select elements only (:first-child is resolved when inlining).
 CSS = """
 .mk-report { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
   font-size: 13px; color: #1f2328; line-height: 1.45; max-width: 1100px; }

@@ -2,7 +2,8 @@
 
 A sanitized notebook output loses ``<style>`` and ``<svg>`` (JupyterLab without trust), and in
 ``nbconvert --sanitize-html`` also ``<img>``, ``<p>``, ``<th>`` and ``<br>``. These tests read
-the HTML as such a reader would get it.
+the HTML as such a reader would get it. Its look is inline (``style`` attributes), never a
+``<style>`` block, which ``nbconvert --sanitize-html`` would show as text.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from bs4 import BeautifulSoup
 
 import monitorkit as mk
 from monitorkit.display import markdown_view, notebook_outputs, report_html, show
+from monitorkit.display.html import SANITIZER_KEPT_TAGS, fragment
+from monitorkit.display.theme import CSS, SEVERITY_COLORS, SEVERITY_LABELS
 
 HOSTILE_COLUMN = "<img src=x onerror=alert(1)>|*_"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BARS = re.compile("[▁▂▃▄▅▆▇█\u00a0]+")
+# CSS as text: a selector of the stylesheet, a declaration, a rule's opening brace.
+CSS_TEXT = re.compile(r"\.mk-|font-family:|font-size:|style=|\{\s*[a-z-]+\s*:")
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +101,10 @@ def test_figures_and_labels_are_separated_by_text_not_by_css(seasonal):
     assert banner.startswith(f"{seasonal.severity.upper()} Drift: ")
     # A badge keeps its word and, inline, its shape.
     pill = soup.find("span", class_="mk-pill")
-    assert pill.get_text() in {"OK", "WARNING", "CRITICAL"}
-    assert "border-radius" in pill["style"] and "border:1px solid" in pill["style"]
+    severity = {label: name for name, label in SEVERITY_LABELS.items()}[pill.get_text()]
+    declarations = _declarations(pill["style"])
+    assert "border-radius" in declarations
+    assert declarations["border"] == f"1px solid {SEVERITY_COLORS[severity]}"
     # A flagged window is marked in text too, not only highlighted.
     heat = soup.find("table", class_="mk-heat")
     flagged = [td for td in heat.find_all("td") if "background" in td.get("style", "")]
@@ -119,9 +126,9 @@ def test_notebook_outputs_put_each_plot_in_an_image_output_of_its_own(seasonal):
         assert "<img" not in html and "<svg" not in html and "<!--mk-image" not in html
         assert html.startswith('<div class="mk-report"')
         assert data["text/plain"].strip()
-    # The stylesheet once, in the first part; the markdown alternative there too.
-    styles = [data["text/html"].count("<style>") for data, _ in outputs if "text/html" in data]
-    assert styles[0] == 1 and sum(styles) == 1
+    # No stylesheet in any part: each carries its look inline. The markdown alternative is in
+    # the first part.
+    assert not [data for data, _ in outputs if "<style" in data.get("text/html", "")]
     assert "text/markdown" in outputs[0][0]
     assert sum("text/markdown" in data for data, _ in outputs) == 1
     # The over-time plot sits under its heading, before the window table.
@@ -182,3 +189,129 @@ def test_show_displays_the_outputs_in_a_kernel_and_one_bundle_elsewhere(seasonal
     seasonal.section()._ipython_display_()
     (((bundle,), kwargs),) = shown
     assert set(bundle) == {"text/plain", "text/html"} and kwargs == {"raw": True}
+
+
+def _declarations(style: str) -> dict[str, str]:
+    pairs = (declaration.partition(":") for declaration in style.split(";") if declaration.strip())
+    return {name.strip(): value.strip() for name, _, value in pairs}
+
+
+def test_notebook_outputs_carry_the_stylesheet_inline_not_as_a_style_block(seasonal):
+    bundle = report_html(seasonal)
+    outputs = notebook_outputs(seasonal)
+    parts = [bundle] + [data["text/html"] for data, _ in outputs if "text/html" in data]
+    assert len(parts) > 2
+    for part in parts:
+        assert "<style" not in part and ".mk-report" not in part
+        soup = BeautifulSoup(part, "html.parser")
+        root = soup.find("div", class_="mk-report")
+        assert _declarations(root["style"])["font-family"].startswith("-apple-system")
+        # Nothing that nbconvert --sanitize-html shows as text (tag and attributes) has a style.
+        styled = {tag.name for tag in soup.find_all(style=True)}
+        assert len(styled) > 1 and styled <= SANITIZER_KEPT_TAGS, styled
+    soup = BeautifulSoup(bundle, "html.parser")
+    banner = _declarations(soup.find("div", class_="mk-banner")["style"])
+    assert banner["display"] == "flex"
+    assert banner["border-left"] == f"6px solid {SEVERITY_COLORS[seasonal.severity]}"
+    facts = soup.find("p", class_="mk-facts").find("span", recursive=False)
+    assert _declarations(facts["style"])["color"] == "#57606a"
+    heading = soup.find("h3", string="Columns, most moved first").span
+    assert _declarations(heading["style"])["font-size"] == "15px"
+    table = heading.find_parent("h3").find_next("table")
+    assert _declarations(table["style"])["border-collapse"] == "collapse"
+    header = _declarations(table.find("th").span["style"])
+    assert header["text-align"] == "left" and header["font-weight"] == "600"
+    first_row = table.find_all("tr")[1]
+    first, *rest = first_row.find_all("td", recursive=False)
+    assert _declarations(first["style"])["white-space"] == "nowrap"  # td:first-child
+    assert "white-space" not in _declarations(rest[0]["style"])
+    number = _declarations(first_row.find("td", class_="mk-num")["style"])
+    assert number["text-align"] == "right" and number["padding"] == "3px 8px"
+
+
+def test_an_elements_own_style_keeps_priority_over_the_stylesheet():
+    soup = BeautifulSoup(
+        fragment(
+            '<span class="mk-pill" style="font-size:20px;border-color:#123456">x</span>'
+            '<div class="mk-banner" style="border-left:6px solid #654321">v</div>'
+        ),
+        "html.parser",
+    )
+    pill = soup.find("span", class_="mk-pill")["style"]
+    declarations = _declarations(pill)
+    assert declarations["font-size"] == "20px" and declarations["display"] == "inline-block"
+    # The stylesheet's shorthand comes first, the element's own longhand after it, so it wins.
+    names = list(declarations)
+    assert names.index("border") < names.index("border-color")
+    assert _declarations(soup.find("div", class_="mk-banner")["style"])["border-left"] == (
+        "6px solid #654321"
+    )
+
+
+def test_a_tag_that_nbconvert_escapes_passes_its_look_to_a_span_inside():
+    html = fragment(
+        '<p class="mk-facts">a <code>b</code></p><h3>Heading</h3>'
+        '<table class="mk-table"><tr><th class="mk-num">n</th></tr><tr><td>1</td></tr></table>'
+        "<details><summary>more <b>here</b></summary>x</details>"
+    )
+    assert "<tbody" not in html  # only the markup's own tags: none more to show as text
+    soup = BeautifulSoup(html, "html.parser")
+    for name in ("p", "h3", "th", "summary", "details"):
+        assert not soup.find(name).has_attr("style"), name
+    facts = soup.find("p")
+    (span,) = facts.contents
+    assert _declarations(span["style"]) == {
+        "display": "block",
+        "color": "#57606a",
+        "margin": "0 0 8px",
+    }
+    assert span.code.get_text() == "b"
+    assert _declarations(soup.find("h3").span["style"])["margin"] == "18px 0 6px"
+    header = _declarations(soup.find("th").span["style"])
+    # A cell's padding and border stay with the notebook's CSS; what its text inherits moves.
+    assert header["display"] == "block" and header["text-align"] == "right"
+    assert "padding" not in header and "border-bottom" not in header
+    summary = _declarations(soup.find("summary").span["style"])
+    assert summary == {"cursor": "pointer", "color": "#0969da"}  # inline, beside the marker
+    assert soup.find("summary").span.b.get_text() == "here"
+
+
+def _sanitized_export(outputs: list) -> str:
+    """The visible text of a notebook holding ``outputs``, exported as ``nbconvert --to html
+    --sanitize-html`` does (no kernel: the outputs are already there)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    cell = nbformat.v4.new_code_cell("report")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data=data, metadata=metadata)
+        for data, metadata in outputs
+    ]
+    body, _ = HTMLExporter(sanitize_html=True).from_notebook_node(
+        nbformat.v4.new_notebook(cells=[cell])
+    )
+    page = BeautifulSoup(body, "html.parser").body
+    for script in page.find_all("script"):
+        script.decompose()
+    return page.get_text()
+
+
+def test_a_sanitized_nbconvert_export_shows_no_css_text(seasonal):
+    outputs = notebook_outputs(seasonal)
+    outputs.append(({"text/html": report_html(seasonal), "text/plain": str(seasonal)}, {}))
+    text = _sanitized_export(outputs)
+    assert not CSS_TEXT.search(text), CSS_TEXT.search(text)
+    assert text.count("Columns, most moved first") == 2  # the report is there, twice
+    assert text.count(seasonal.drifted_columns[0]) >= 2
+    # A <style> block, as these outputs held before, shows as text there.
+    (first, metadata), *_ = outputs
+    with_block = {**first, "text/html": f"<style>{CSS}</style>{first['text/html']}"}
+    assert CSS_TEXT.search(_sanitized_export([(with_block, metadata)]))
+
+
+def test_the_standalone_page_keeps_its_style_block(seasonal):
+    page = seasonal.to_html()
+    assert page.count(f"<style>{CSS}</style>") == 1
+    # The page's elements keep only their own inline styles: the rules stay in the block.
+    banner = BeautifulSoup(page, "html.parser").find("div", class_="mk-banner")
+    assert "display" not in _declarations(banner["style"])
