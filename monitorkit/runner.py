@@ -596,7 +596,10 @@ def run_template(
         from monitorkit.capture.prometheus import export_run
 
         summary["prometheus"] = export_run(summary, prometheus)
-    store.write_json_atomic(folder / store.SUMMARY_NAME, summary)
+    # Scrubbed like every other file of the run (delivery errors and URLs are already).
+    text = _scrub(json.dumps(summary, indent=2, default=str) + "\n", secret_values)
+    store.write_atomic(folder / store.SUMMARY_NAME, text)
+    summary = json.loads(text)
     _log_ending(folder / store.LOG_NAME, summary, secret_values)
     store.append_index(folder.parent, index_record(summary))
     return RunResult(

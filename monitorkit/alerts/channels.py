@@ -97,13 +97,14 @@ class ChannelType:
         return self.option("url")
 
     def secrets(self) -> list[str]:
-        """Every secret value this channel reads (to scrub them from error messages)."""
+        """Every secret value this channel reads, with the parts of a secret URL a server may
+        echo in its reply (:func:`secret_parts`): what is scrubbed from delivery errors."""
         values = []
         for key, variable in self.channel.options:
             if key.endswith("_env") and isinstance(variable, str):
                 value = self.environ.get(variable)
                 if value:
-                    values.append(value)
+                    values.extend(secret_parts(value))
         return values
 
     # what subclasses implement
@@ -231,10 +232,41 @@ class Attempted:
     error: str | None = None
 
 
+SECRET_SEGMENT_CHARS = 8
+"""Path segments and query values of a secret URL this long or longer are scrubbed alone."""
+
+
+def secret_parts(value: str) -> list[str]:
+    """``value`` and, when it is a URL, the parts of it a server may echo back in an error
+    reply ("Cannot POST /services/T0/B0/XXXX"): its path, its query, its user info, and each
+    path segment and query value of :data:`SECRET_SEGMENT_CHARS` characters or more. Longest
+    first, so that :func:`scrub` replaces a whole before its parts.
+
+    >>> secret_parts("https://hooks.example.com/services/T01/B02/s3cr3tT0k3n")[-2:]
+    ['s3cr3tT0k3n', 'services']
+    """
+    parts = {value}
+    split = urllib.parse.urlsplit(value)
+    if split.scheme and split.netloc:
+        if split.path.strip("/"):
+            parts.add(split.path)
+        if split.query:
+            parts.add(split.query)
+        if "@" in split.netloc:
+            parts.add(split.netloc.rsplit("@", 1)[0])
+        pieces = split.path.split("/") + [v for _, v in urllib.parse.parse_qsl(split.query)]
+        parts.update(p for p in pieces if len(p) >= SECRET_SEGMENT_CHARS)
+    return sorted((p for p in parts if len(p) >= 4), key=lambda p: (-len(p), p))
+
+
 def scrub(text: str, secrets: list[str]) -> str:
-    for value in secrets:
+    """``text`` with every secret (and its URL-quoted form) replaced by ``***``, longest first."""
+    for value in sorted(secrets, key=len, reverse=True):
         if value and len(value) >= 4:
             text = text.replace(value, "***")
+            quoted = urllib.parse.quote(value, safe="")
+            if quoted != value:
+                text = text.replace(quoted, "***")
     return text
 
 
@@ -590,7 +622,8 @@ class Alertmanager(ChannelType):
     postable alert (labels ``alertname``, ``model``, ``subject``, ``severity``,
     ``fingerprint`` and the channel's ``labels``; annotations ``summary``, ``description``,
     ``report``). Open alerts are re-posted on every run (``endsAt`` ``ends_after`` ahead,
-    default 25 h), a resolved one is posted with ``endsAt`` now."""
+    default 25 h), a resolved one is posted with ``endsAt`` now; every post also ends the same
+    alert at the other severity, so an escalation leaves no stale warning behind."""
 
     name = "alertmanager"
     label = "Prometheus Alertmanager"
@@ -631,7 +664,17 @@ class Alertmanager(ChannelType):
             alert["annotations"]["report"] = str(notification["report"])
         if notification.get("report_url"):
             alert["generatorURL"] = notification["report_url"]
-        return [alert]
+        if notification["action"] == "test":
+            return [alert]
+        # Alertmanager tells alerts apart by their whole label set, severity included: the
+        # same alert at the other severity (before an escalation, or a calming down) is
+        # ended now, or it would stay active until its own endsAt.
+        ended = [
+            {**alert, "labels": {**labels, "severity": other}, "endsAt": _rfc3339(now)}
+            for other in ("warning", "critical")
+            if other != severity
+        ]
+        return [alert, *ended]
 
     def send(self, notification: Mapping[str, Any]) -> None:
         base = self.url().rstrip("/")

@@ -25,7 +25,7 @@ import datetime as dt
 import fcntl
 import json
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,53 @@ def outbox_items(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     return items
 
 
+# What a new notification makes of the undelivered ones of the same alert and channel
+# waiting in the outbox: a reminder adds nothing to a waiting one; an escalation replaces the
+# waiting reminders; a resolve replaces the waiting reminders and escalations (a waiting
+# trigger stays: the alert did fire, and its resolve follows it).
+_SUPERSEDES = {"escalate": ("reminder",), "resolve": ("reminder", "escalate")}
+
+
+def enqueue(
+    folder: Path, new: Sequence[tuple[str, Mapping[str, Any]]], now: dt.datetime
+) -> list[Path]:
+    """Put ``new`` ``(channel, notification)`` pairs in the outbox, in order, collapsing
+    what a channel that is down would otherwise receive in one burst when it is back: a
+    reminder is not queued behind a waiting notification of its alert, and an escalation or a
+    resolve removes the waiting reminders (and, for a resolve, escalations) it supersedes —
+    each removal logged in the deliveries log as ``superseded``."""
+    written = []
+    for order, (channel, note) in enumerate(new):
+        key = (channel, note["fingerprint"])
+        waiting = [
+            (path, item)
+            for path, item in outbox_items(folder)
+            if (item["channel"], item["notification"]["fingerprint"]) == key
+        ]
+        if note["action"] == "reminder" and waiting:
+            continue
+        for path, item in waiting:
+            if item["notification"]["action"] in _SUPERSEDES.get(note["action"], ()):
+                path.unlink()
+                _log(
+                    folder,
+                    {
+                        "time": _iso(dt.datetime.now(dt.timezone.utc)),
+                        "channel": channel,
+                        "action": item["notification"]["action"],
+                        "fingerprint": note["fingerprint"],
+                        "rule": note["rule"],
+                        "subject": note.get("subject"),
+                        "delivered": False,
+                        "attempts": 0,
+                        "error": f"superseded by a later {note['action']} before it was sent",
+                        "outbox_item": path.name,
+                    },
+                )
+        written.append(_enqueue(folder, channel, note, now, order))
+    return written
+
+
 def _enqueue(
     folder: Path, channel: str, note: Mapping[str, Any], now: dt.datetime, order: int
 ) -> Path:
@@ -255,13 +302,12 @@ def flush(
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> tuple[list[Delivery], int]:
-    """Put ``new`` notifications in the outbox, then try to deliver everything waiting there,
-    oldest first. A notification waits while an earlier one for the same alert and channel is
-    still undelivered (a resolve never overtakes its trigger). Returns the deliveries tried
-    and the number of notifications left in the outbox."""
+    """Put ``new`` notifications in the outbox (:func:`enqueue`), then try to deliver
+    everything waiting there, oldest first. A notification waits while an earlier one for the
+    same alert and channel is still undelivered (a resolve never overtakes its trigger).
+    Returns the deliveries tried and the number of notifications left in the outbox."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    for order, (channel, note) in enumerate(new):
-        _enqueue(folder, channel, note, now, order)
+    enqueue(folder, new, now)
     deliveries: list[Delivery] = []
     blocked: set[tuple[str, str]] = set()
     left = 0

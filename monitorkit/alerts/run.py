@@ -21,7 +21,7 @@ from typing import Any
 from monitorkit import store
 from monitorkit.alerts.channels import channel_for, deliver
 from monitorkit.alerts.evaluate import Point, evaluate
-from monitorkit.alerts.notify import flush, locked, plan, read_state, write_state
+from monitorkit.alerts.notify import enqueue, flush, locked, plan, read_state, write_state
 from monitorkit.alerts.results import AlertReport, AlertsResult
 from monitorkit.alerts.rules import AlertConfig, AlertConfigError, load_config
 
@@ -80,8 +80,11 @@ def after_run(
                     report_path=str(folder / store.HTML_NAME),
                     report_url=report_url(config, model, run_id),
                 )
+                # Queued before the state that records them as sent is saved: a crash in
+                # between sends them again rather than never.
+                enqueue(alerts_folder, new, started)
                 write_state(alerts_folder, state)
-        deliveries, left = flush(alerts_folder, config, new, environ=environ, sleep=sleep)
+        deliveries, left = flush(alerts_folder, config, environ=environ, sleep=sleep)
     for delivery in deliveries:
         if not delivery.delivered:
             logger.warning(

@@ -26,10 +26,12 @@ class Receiver:
     """An HTTP server in a thread that records every POST and answers from a script.
 
     ``statuses``: the status codes of the next answers (then ``default_status``);
-    ``hang``: that many next requests get no answer until the test ends (or ``release()``).
+    ``hang``: that many next requests get no answer until the test ends (or ``release()``);
+    ``echo``: the answer says the request's path, as many servers' error pages do.
     """
 
-    def __init__(self, default_status: int = 200, body: bytes = b"ok") -> None:
+    def __init__(self, default_status: int = 200, body: bytes = b"ok", echo: bool = False):
+        self.echo = echo
         self.requests: list[dict] = []
         self.statuses: list[int] = []
         self.default_status = default_status
@@ -55,11 +57,12 @@ class Receiver:
                     receiver._released.wait(30)
                     return  # the client has given up; no answer
                 status = status or receiver.default_status
+                body = f"Cannot POST {self.path}".encode() if receiver.echo else receiver.body
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(receiver.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(receiver.body)
+                self.wfile.write(body)
 
             def log_message(self, *args) -> None:
                 pass

@@ -229,6 +229,28 @@ def test_alertmanager_receives_and_lists_the_alert_then_its_resolution(tmp_path,
     assert [a for a in listed() if a["status"]["state"] == "active"] == []
 
 
+def test_alertmanager_keeps_one_active_alert_through_an_escalation(tmp_path, alertmanager):
+    """Warning, then critical, then resolved: Alertmanager tells alerts apart by their labels,
+    severity included, so each post also ends the alert at the other severity."""
+    config = config_file(tmp_path, channel("alertmanager", url=alertmanager))
+    runs = Runs(tmp_path, config, {})
+
+    def active() -> list[str]:
+        with urllib.request.urlopen(f"{alertmanager}/api/v2/alerts", timeout=5) as response:
+            alerts = json.loads(response.read())
+        return sorted(a["labels"]["severity"] for a in alerts if a["status"]["state"] == "active")
+
+    now = dt.datetime.now(dt.timezone.utc)
+    runs.run(MILD, now)
+    assert active() == ["warning"]
+    runs.run(BAD, now + dt.timedelta(minutes=1))
+    assert active() == ["critical"]
+    runs.run(MILD, now + dt.timedelta(minutes=2))  # calmer, still firing
+    assert active() == ["warning"]
+    runs.run(GOOD, now + dt.timedelta(minutes=3))
+    assert active() == []
+
+
 # --------------------------------------------------------------------------------------------
 # Fault cases: nothing lost, nothing repeated
 # --------------------------------------------------------------------------------------------
@@ -296,6 +318,28 @@ def test_a_resolve_waits_behind_its_undelivered_trigger(tmp_path, receiver):
     assert [n["action"] for n in third["notifications"]] == ["trigger", "resolve"]
     assert [receiver.json(i)["status"] for i in (2, 3)] == ["firing", "resolved"]
     assert runs.outbox() == []
+
+
+def test_a_channel_back_after_an_outage_hears_what_happened_not_every_reminder(tmp_path, receiver):
+    """Down for five hourly runs (cooldown 1 h) while the alert fired, escalated, was
+    reminded and resolved: when the channel is back it gets the trigger and the resolve, not
+    a burst of stale reminders and escalations; what was dropped is in the deliveries log."""
+    receiver.default_status = 503
+    runs = Runs(tmp_path, config_file(tmp_path, webhook(receiver, retries=0), cooldown="1h"), {})
+    for hour, figures in enumerate((MILD, MILD, BAD, BAD, GOOD)):
+        runs.run(figures, T0 + dt.timedelta(hours=hour))
+    assert len(runs.outbox()) == 2
+    receiver.default_status = 200
+    receiver.requests.clear()
+    runs.run(GOOD, T0 + dt.timedelta(hours=6))
+    assert [receiver.json(i)["action"] for i in range(len(receiver.requests))] == [
+        "trigger",
+        "resolve",
+    ]
+    assert runs.outbox() == []
+    superseded = [d for d in runs.deliveries() if "superseded" in (d["error"] or "")]
+    assert [d["action"] for d in superseded] == ["escalate"]  # reminders were never queued
+    assert "reminder" not in {d["action"] for d in runs.deliveries()}
 
 
 def test_duplicate_runs_send_one_notification(tmp_path, receiver):
@@ -394,6 +438,29 @@ def test_secrets_reach_no_file(tmp_path, receiver):
         content = path.read_bytes()
         for value in (url_secret.split("/")[-1], signing, broken):
             assert value.encode() not in content, path
+
+
+def test_a_reply_that_echoes_the_secret_url_is_scrubbed(tmp_path, make_receiver):
+    """A server's error page quoting the request path ("Cannot POST /services/…") carries the
+    secret part of a webhook URL: no file the run writes holds it, nor any piece of it."""
+    echoing = make_receiver(default_status=500, echo=True)
+    token = secrets.token_hex(12)
+    url_secret = f"{echoing.url}/services/T0001/B0002/{token}"
+    text = channel("slack", url_env="SLACK_URL", retries=0) + RULE.format(
+        channel="out", cooldown="1d"
+    )
+    config = write_toml(tmp_path / "alerts.toml", text)
+    runs = Runs(tmp_path, config, {"SLACK_URL": url_secret})
+    entry = runs.run(BAD, T0)
+    (notification,) = entry["notifications"]
+    assert not notification["delivered"] and "HTTP 500" in notification["error"]
+    assert echoing.requests and echoing.requests[0]["path"].endswith(token)  # it did echo
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "deliveries.jsonl" for p in files)
+    for path in files:
+        content = path.read_bytes()
+        assert token.encode() not in content, path
+        assert b"/services/T0001/B0002" not in content, path
 
 
 def test_alerts_test_sends_one_test_message_per_channel(tmp_path, make_receiver):
