@@ -61,11 +61,13 @@ not computed on Dask input (shown with the reason, never judged)
     form (:func:`register_merged`), business outcomes given as functions of the frame, and the
     ranked causes of a drop (they compare rows with the reference: compute them on a sample).
 
-Intervals: proportions get the same Wilson interval and per-row means the same normal
-interval as in the pandas report (their standard deviation from the sum of squares). The
-metrics the pandas report bounds with a bootstrap of rows get none here — except ROC AUC,
-bounded by the Hanley–McNeil standard error — so their severity rests on the tolerance
-alone (on the many rows a Dask frame holds, that interval would be narrow anyway).
+Intervals: proportions get the same Wilson interval, per-row means the same normal interval
+(their standard deviation from the sum of squares), F1 and balanced accuracy the same closed
+forms from the confusion counts as in the pandas report; average precision the logit
+interval of its binned value; ROC AUC the Hanley–McNeil standard error. The metrics the
+pandas report bounds with a bootstrap of rows (R², the multiclass macro and weighted
+precision, recall and F1) get none here, and are shown but not judged
+(:data:`NO_MERGED_INTERVAL`): without an interval, noise in a small window would alarm.
 
 Windows: time windows (``by="1D"``, ``"W-MON"``, …) are cut with the edges
 :func:`monitorkit.windows.assign_windows` would cut on the whole frame (the time range is
@@ -762,6 +764,12 @@ NOT_MERGED = {
 }
 
 
+NO_MERGED_INTERVAL = (
+    "shown, not judged on Dask input: its interval (a bootstrap of rows in the pandas "
+    "report) does not merge, and without one noise would alarm"
+)
+
+
 def register_merged(task: str, name: str, merged: MergedMetric) -> MergedMetric:
     """Give the registered metric ``name`` a merged form for Dask input of ``task``."""
     MERGED[(task, name)] = merged
@@ -784,8 +792,33 @@ for _name in ("accuracy", "precision", "recall", "positive_rate"):
     register_merged(
         "binary", _name, MergedMetric(_binary_value(_name), _wilson(_binary_proportion(_name)))
     )
-for _name in ("f1", "balanced_accuracy"):
-    register_merged("binary", _name, MergedMetric(_binary_value(_name)))
+
+
+def _f1_bounds(cell: Cell, level: float) -> tuple[float, float]:
+    tp, fp, fn, _ = cell.counts()
+    return registry.f1_interval_of_counts(tp, fp, fn, cell.n, level)
+
+
+def _balanced_bounds(cell: Cell, level: float) -> tuple[float, float]:
+    """The pandas report's interval (per-class proportions) from the confusion matrix."""
+    confusion = np.asarray(cell["confusion"])
+    return registry.balanced_accuracy_interval_of_counts(
+        np.diag(confusion), confusion.sum(axis=1), level
+    )
+
+
+def _average_precision_bounds(cell: Cell, level: float) -> tuple[float, float]:
+    positives, negatives = _histograms(cell)
+    ap = binned_average_precision(positives, negatives)
+    return registry.average_precision_interval_of(ap, int(positives.sum()), level)
+
+
+register_merged("binary", "f1", MergedMetric(_binary_value("f1"), _f1_bounds))
+register_merged(
+    "binary",
+    "balanced_accuracy",
+    MergedMetric(_binary_value("balanced_accuracy"), _balanced_bounds),
+)
 register_merged(
     "binary",
     "roc_auc",
@@ -794,7 +827,9 @@ register_merged(
 register_merged(
     "binary",
     "average_precision",
-    MergedMetric(lambda cell: binned_average_precision(*_histograms(cell))),
+    MergedMetric(
+        lambda cell: binned_average_precision(*_histograms(cell)), _average_precision_bounds
+    ),
 )
 register_merged("binary", "log_loss", _moment_metric("log_loss"))
 register_merged("binary", "brier", _moment_metric("brier"))
@@ -807,7 +842,12 @@ register_merged(
         _wilson(lambda cell: (int(np.trace(cell["confusion"])), cell.n)),
     ),
 )
-for _name in ("balanced_accuracy", "precision", "recall", "f1", "f1_weighted"):
+register_merged(
+    "multiclass",
+    "balanced_accuracy",
+    MergedMetric(_multiclass("balanced_accuracy"), _balanced_bounds),
+)
+for _name in ("precision", "recall", "f1", "f1_weighted"):
     register_merged("multiclass", _name, MergedMetric(_multiclass(_name)))
 register_merged("regression", "mae", _moment_metric("absolute"))
 register_merged("regression", "rmse", _moment_metric("squared", root=True))
@@ -1409,6 +1449,9 @@ def _judge_cells(
                 else:
                     value = _safely(form.value, cell) if cell.n else math.nan
                     skipped = _too_few(metric, cell) if cell.n else f"too few rows (0 < {min_rows})"
+                    judged = judge.infos[metric.name].higher_is_better is not None
+                    if skipped is None and form.bounds is None and judged:
+                        skipped = NO_MERGED_INTERVAL
                     bounds = (
                         (
                             lambda f=form, c=cell, m=metric: f.bounds(

@@ -728,11 +728,22 @@ def _balanced_accuracy_interval(a: LabelArrays, confidence: float) -> tuple[floa
     """The mean of the per-class recalls, each a proportion of its class's rows, independent
     given the class sizes: Var = Σ r_k (1 − r_k) / n_k / K²."""
     classes, sizes = np.unique(a.y_true, return_counts=True)
-    if classes.size == 0:
+    hits = np.array([np.sum(a.y_pred[a.y_true == c] == c) for c in classes])
+    return balanced_accuracy_interval_of_counts(hits, sizes, confidence)
+
+
+def balanced_accuracy_interval_of_counts(
+    hits: np.ndarray, sizes: np.ndarray, confidence: float
+) -> tuple[float, float]:
+    """:func:`_balanced_accuracy_interval` from each present class's rows (``sizes``) and
+    rows predicted as that class (``hits``, the confusion matrix's diagonal)."""
+    sizes = np.asarray(sizes, dtype=float)
+    present = sizes > 0
+    if not present.any():
         return math.nan, math.nan
-    recalls = np.array([np.mean(a.y_pred[a.y_true == c] == c) for c in classes])
+    recalls = np.asarray(hits, dtype=float)[present] / sizes[present]
     value = float(recalls.mean())
-    var = float(np.sum(recalls * (1 - recalls) / sizes)) / classes.size**2
+    var = float(np.sum(recalls * (1 - recalls) / sizes[present])) / recalls.size**2
     half = _z(confidence) * math.sqrt(var)
     return max(0.0, value - half), min(1.0, value + half)
 
@@ -767,8 +778,15 @@ def _roc_auc_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
 def _average_precision_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
     """The logit interval of average precision (Boyd, Eng & Page 2013):
     logit(AP) ± z / √(P · AP · (1 − AP)), P the number of positives."""
-    ap = _fast_average_precision(a)
-    positives = int(np.sum(a.y_true == 1))
+    return average_precision_interval_of(
+        _fast_average_precision(a), int(np.sum(a.y_true == 1)), confidence
+    )
+
+
+def average_precision_interval_of(
+    ap: float, positives: int, confidence: float
+) -> tuple[float, float]:
+    """:func:`_average_precision_interval` of an average precision ``ap`` over ``positives``."""
     if not (0 < ap < 1) or positives == 0:
         return math.nan, math.nan
     centre = math.log(ap / (1 - ap))

@@ -201,6 +201,22 @@ class PerformanceReport(Report, kind="performance"):
             and all(not math.isfinite(v.baseline) for v in result.values)
         ):
             return "the baseline holds none of the metrics computed on current"
+        # Labels in current but no model metric to compare with: the latency figures alone
+        # must not make the report look judged.
+        groups = {i.name: i.group for i in result.metrics}
+        model = [
+            v
+            for v in result.values
+            if groups.get(v.metric) == "model" and v.window == OVERALL and v.segment == OVERALL
+        ]
+        if model and not any(math.isfinite(v.baseline) for v in model):
+            shown = ", ".join(v.metric for v in model[:4]) + (", …" if len(model) > 4 else "")
+            return (
+                f"the baseline holds none of the model metrics computed on current ({shown}: "
+                f"a {result.task} task, as current's target '{result.target}' reads); build "
+                "the baseline from labelled reference data of the same model, or pass task=… "
+                "if current's task was read wrongly (integer class ids read as regression)"
+            )
         return None
 
     @property

@@ -489,3 +489,28 @@ def test_many_metrics_share_the_false_alarm_rate_too():
         assert len(judged) == 20 * 11  # every metric of every cell was judged
         alarmed += report.severity != "ok"
     assert alarmed <= 3  # 20 reports at 5%: P(more than 3) < 2%
+
+
+@pytest.mark.filterwarnings("ignore:no calibration stored")
+def test_labels_in_current_without_a_model_metric_to_compare_with_are_not_judged():
+    """Latency figures alone must not make a report look judged: a baseline without labels,
+    or of another task than current's, leaves every model metric without a baseline."""
+    scenario = mk.datasets.load_scenario("no_change", n_rows=6_000, seed=0)
+    unlabelled = mk.Baseline.from_frame(
+        scenario.reference.drop(columns="label"),
+        mk.ColumnSpec(prediction="score", timestamp="timestamp"),
+    )
+    report = mk.PerformanceReport(scenario.current, spec=scenario.spec, baseline=unlabelled)
+    assert report.labelled and _cell(report, "latency_p50")["severity"] == "ok"
+    assert "none of the model metrics" in report.not_judged and "binary" in report.not_judged
+    assert report.severity == "critical"
+
+    three_classes = scenario.current.assign(
+        label=np.random.default_rng(0).integers(0, 3, len(scenario.current))
+    )
+    baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+    other_task = mk.PerformanceReport(three_classes, baseline=baseline)
+    assert other_task.result.task == "regression"  # integer class ids read as regression
+    assert "task=" in other_task.not_judged and other_task.severity == "critical"
+    # the same data with a baseline of its own task is judged
+    assert mk.PerformanceReport(scenario.current, baseline=baseline).not_judged is None
