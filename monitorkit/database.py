@@ -7,8 +7,8 @@ monitoring template): it goes through the one input door, :func:`monitorkit.read
 
 Connections
     * ``duckdb:///path/to/file.db`` (opened read-only), ``duckdb://`` (in memory: query parquet
-      or CSV files with ``read_parquet('logs/*.parquet')``), or an open
-      ``duckdb.DuckDBPyConnection`` — needs ``pip install 'monitorkit[sql]'``;
+      or CSV files with ``read_parquet('logs/*.parquet')``; the default when no connection is
+      given), or an open ``duckdb.DuckDBPyConnection`` — needs ``pip install 'monitorkit[sql]'``;
     * any SQLAlchemy URL (``postgresql+psycopg://user@host/db``, ``sqlite:///file.db``, …), an
       SQLAlchemy ``Engine`` or ``Connection``, or an open DB-API connection of psycopg or
       sqlite3 — needs ``monitorkit[sql]``, and ``monitorkit[postgres]`` for PostgreSQL;
@@ -136,7 +136,10 @@ def sql(
         A database URL — ``duckdb:///file.db``, ``duckdb://``, or any SQLAlchemy URL such as
         ``postgresql+psycopg://user:password@host:5432/db`` or ``sqlite:///file.db`` — or an
         open connection: ``duckdb.DuckDBPyConnection``, SQLAlchemy ``Engine`` / ``Connection``,
-        a psycopg or sqlite3 connection. Connections passed in are used, not closed.
+        a psycopg or sqlite3 connection. Connections passed in are used, not closed. None
+        (the default, without ``database_url_env``): a new in-memory DuckDB database
+        (``"duckdb://"``), to query files:
+        ``mk.sql("select * from read_parquet('logs/*.parquet')")``.
     params
         Values for the query's ``:name`` placeholders.
     sample
@@ -161,8 +164,8 @@ def sql(
     Raises
     ------
     InputError
-        An empty query, bad ``sample`` / ``batch_rows``, a placeholder without a value, or
-        neither ``connection`` nor ``database_url_env`` given.
+        An empty query, bad ``sample`` / ``batch_rows``, a placeholder without a value, or a
+        ``params`` value the query has no placeholder for.
 
     Examples
     --------
@@ -174,11 +177,7 @@ def sql(
     if not isinstance(query, str) or not query.strip():
         raise InputError(f"sql: query must be a non-empty SQL string; got {query!r}.")
     if connection is None and not database_url_env:
-        raise InputError(
-            "sql: give a connection (a URL such as 'duckdb:///file.db' or "
-            "'postgresql+psycopg://user@host/db', or an open connection), or "
-            "database_url_env='NAME' of an environment variable holding the URL."
-        )
+        connection = "duckdb://"  # the embedded default: parquet and CSV files by SQL
     if sample is not None and (
         isinstance(sample, bool) or not isinstance(sample, int) or sample < 1
     ):
@@ -203,6 +202,23 @@ def sql(
             f"sql: the query uses {', '.join(':' + n for n in missing)} but params has no value "
             f"for {'it' if len(missing) == 1 else 'them'} (query: {shorten(query)}); pass "
             f"params={{{', '.join(repr(n) + ': …' for n in missing)}}}."
+        )
+    unused = [n for n, v in given.items() if v is not None and n not in placeholders(query)]
+    if unused:
+        raise InputError(
+            _unused_parameters_message(
+                f"sql: params has {', '.join(repr(n) for n in unused)}",
+                unused,
+                query,
+                "or leave "
+                + ("them" if len(unused) > 1 else "it")
+                + " out of params"
+                + (
+                    " (timestamp='ts', start=…, end=… have monitorkit add that WHERE)"
+                    if any(n in _TIME_PARAMETERS for n in unused)
+                    else ""
+                ),
+            )
         )
     used = {name: _plain_value(given[name]) for name in placeholders(query)}
     return SqlSource(
@@ -341,6 +357,24 @@ class SqlSource:
         return ("; " + "; ".join(parts)) if parts else ""
 
 
+def _unused_parameters_message(given: str, names: list[str], query: str, other_fix: str) -> str:
+    """Values given for placeholders the query does not have, which would limit nothing: the
+    message, ending with how to use them and ``other_fix``."""
+    marks = ", ".join(":" + n for n in names)
+    if any(n in _TIME_PARAMETERS for n in names):
+        use = (
+            "write :start / :end in the query's WHERE clause on its timestamp column "
+            '(… where "timestamp" >= :start and "timestamp" < :end)'
+        )
+    else:
+        use = f"write {marks} in the query where the value belongs (… where x = :{names[0]})"
+    return (
+        f"{given} but the query has no {marks} placeholder{'s' if len(names) > 1 else ''}, so "
+        f"{'it limits' if len(names) == 1 else 'they limit'} nothing (query: {shorten(query)}); "
+        f"{use}, {other_fix}."
+    )
+
+
 def placeholders(query: str) -> list[str]:
     """The ``:name`` placeholders of a query, in order, each once (quotes and comments and
     ``::`` casts left alone).
@@ -403,11 +437,11 @@ def _as_datetime(value: Any, name: str) -> Any:
         return value
     try:
         return pd.Timestamp(value).to_pydatetime()
-    except ValueError as exc:
+    except ValueError:
         raise InputError(
             f"sql: {name} must be a date-time (an ISO 8601 string such as '2026-11-01' or "
             f"'2026-11-01T06:00:00Z', or a datetime); got {value!r}."
-        ) from exc
+        ) from None
 
 
 def _json_value(value: Any) -> Any:
@@ -499,7 +533,7 @@ class _Connector:
         sqlalchemy = _require("sqlalchemy")
         try:
             url = sqlalchemy.engine.make_url(self.connection)
-        except sqlalchemy.exc.ArgumentError as exc:
+        except sqlalchemy.exc.ArgumentError:
             where = (
                 f"the environment variable {self.source.database_url_env}"
                 if self.source.connection is None
@@ -509,7 +543,7 @@ class _Connector:
                 f"{where} is not a database URL (query: {shorten(self.source.query)}); expected "
                 "e.g. 'postgresql+psycopg://user:password@host:5432/db', 'sqlite:///file.db' or "
                 "'duckdb:///file.db'."
-            ) from exc
+            ) from None
         if url.drivername == "postgresql":
             # SQLAlchemy's default PostgreSQL driver is psycopg2; use psycopg 3 when only it is
             # installed (monitorkit[postgres]).
@@ -546,7 +580,7 @@ class _Connector:
                     return self._open_adbc(adbc, url, name, batch_rows)
                 except _UntypedParameter as exc:
                     if not _psycopg_installed():
-                        raise exc.error from exc.__cause__
+                        raise exc.error from None
                     # ADBC binds a Python str as text and None with no type, where psycopg
                     # lets the server infer them: `date_column >= :day` with day="2026-01-01"
                     # only runs through psycopg. Same rows, just not as fast.
@@ -632,7 +666,7 @@ class _Connector:
         except duckdb.Error as exc:
             if owned and not isinstance(connection, str):
                 connection.close()
-            raise self._error(exc, name) from exc
+            raise self._error(exc, name) from None
         except BaseException:
             if owned and not isinstance(connection, str):
                 connection.close()
@@ -642,7 +676,7 @@ class _Connector:
             try:
                 yield from arrow_reader
             except duckdb.Error as exc:
-                raise self._error(exc, name) from exc
+                raise self._error(exc, name) from None
 
         return _Reader(batches(), types, name, self.source, [connection] if owned else [])
 
@@ -689,8 +723,8 @@ class _Connector:
             if state in _UNTYPED_PARAMETER_STATES and any(
                 value is None or isinstance(value, str) for value in values
             ):
-                raise _UntypedParameter(error) from exc
-            raise error from exc
+                raise _UntypedParameter(error) from None
+            raise error from None
         except BaseException:
             close()
             raise
@@ -702,7 +736,7 @@ class _Connector:
                 for batch in _rechunked(arrow_reader, batch_rows):
                     yield _adbc_decoded(batch)
             except (adbc_driver_manager.Error, pa.ArrowException, OSError) as exc:
-                raise self._error(exc, name, secrets) from exc
+                raise self._error(exc, name, secrets) from None
 
         closers = [item for item in (arrow_reader, cursor, connection) if item is not None]
         return _Reader(batches(), types, name, self.source, closers)
@@ -725,7 +759,9 @@ class _Connector:
                     raise MissingDependencyError(
                         f"{name}: the database driver for '{url.drivername}' is not installed "
                         f"({exc}); for PostgreSQL: pip install 'monitorkit[postgres]'."
-                    ) from exc
+                    ) from None
+                except sqlalchemy.exc.NoSuchModuleError:
+                    raise self._unknown_scheme(url, name) from None
                 closers.append(engine)
                 opened = engine.connect()
             elif isinstance(connection, sqlalchemy.engine.Engine):
@@ -770,13 +806,13 @@ class _Connector:
             declared = _declared_types(opened, description, len(names))
         except sqlalchemy.exc.DBAPIError as exc:
             _close(closers)
-            raise self._error(exc.orig, name) from exc
+            raise self._error(exc.orig, name) from None
         except sqlalchemy.exc.SQLAlchemyError as exc:
             _close(closers)
             raise DatabaseError(
                 f"{name}: the query {shorten(self.source.query)} could not be run: "
                 f"{type(exc).__name__}: {_scrubbed(_first_line(exc), self.secrets())}."
-            ) from exc
+            ) from None
         except BaseException:
             _close(closers)
             raise
@@ -794,12 +830,40 @@ class _Connector:
                         [plan.array(values) for plan, values in zip(plans, columns)], names=names
                     )
             except sqlalchemy.exc.DBAPIError as exc:
-                raise self._error(exc.orig, name) from exc
+                raise self._error(exc.orig, name) from None
 
         types = {plan.name: plan.declared or "" for plan in plans}
         return _Reader(batches(), types, name, self.source, closers)
 
     # ---- failures -----------------------------------------------------------------------
+
+    def _unknown_scheme(self, url: Any, name: str) -> DatabaseError:
+        """The URL names a database (or driver) SQLAlchemy has no dialect for."""
+        backend, _, driver = url.drivername.partition("+")
+        where = (
+            f"the URL in the environment variable {self.source.database_url_env}"
+            if self.source.connection is None
+            else "the connection URL"
+        )
+        if backend == "postgres":
+            fix = "write postgresql+psycopg:// (the scheme 'postgres://' is not SQLAlchemy's)"
+        elif driver:
+            fix = (
+                f"install the driver '{driver}' for {backend}, or leave '+{driver}' out to use "
+                f"{backend}'s default driver"
+            )
+        else:
+            fix = (
+                f"check the spelling, or install the SQLAlchemy dialect package for '{backend}' "
+                "(e.g. pip install snowflake-sqlalchemy for snowflake://)"
+            )
+        return DatabaseError(
+            f"{name}: {where} starts with '{url.drivername}://', a database SQLAlchemy has no "
+            f"dialect for (query: {shorten(self.source.query)}). Supported: duckdb:// "
+            "(pip install 'monitorkit[sql]'), postgresql+psycopg:// (pip install "
+            "'monitorkit[postgres]'), sqlite://, and any database whose SQLAlchemy dialect "
+            f"is installed (mysql+pymysql://, …); {fix}."
+        )
 
     def _error(
         self, exc: BaseException, name: str, secrets: list[str] | None = None
@@ -808,6 +872,11 @@ class _Connector:
         detail = _first_line(exc)
         if _module_of(exc).startswith("adbc_driver"):
             detail = _ADBC_NOISE.sub("", detail)
+        # The server's DETAIL and HINT lines: the error is raised without the driver's
+        # exception chained (its traceback would fill a report), so they go in the message.
+        for label, extra in _server_notes(exc):
+            if extra not in detail:
+                detail += f" ({label}: {extra.rstrip('.')})"
         detail = _scrubbed(detail, self.secrets() if secrets is None else secrets)
         query = shorten(self.source.query)
         where = self.database()
@@ -1085,6 +1154,26 @@ def _first_line(exc: BaseException) -> str:
     return " ".join(kept).rstrip(".!")
 
 
+_SERVER_NOTE = re.compile(r"^\s*(DETAIL|HINT):\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _server_notes(exc: BaseException) -> list[tuple[str, str]]:
+    """PostgreSQL's DETAIL and HINT of an error: from psycopg's diagnostics, or the lines
+    libpq puts in the text (ADBC)."""
+    diagnostics = getattr(exc, "diag", None)
+    found = [
+        (label, str(value).strip())
+        for label, value in (
+            ("detail", getattr(diagnostics, "message_detail", None)),
+            ("hint", getattr(diagnostics, "message_hint", None)),
+        )
+        if value
+    ]
+    if not found:
+        found = [(label.lower(), text) for label, text in _SERVER_NOTE.findall(str(exc))]
+    return found
+
+
 def _scrubbed(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
@@ -1352,13 +1441,17 @@ def template_source(
     """What a template reads for one side: the path, or an :func:`sql` source of ``query`` on
     the database whose URL is in the environment variable ``database_url_env``.
 
-    ``params`` are bound to the query's ``:name`` placeholders (those it does not use are
-    ignored); ``start`` / ``end`` given as ISO 8601 strings are bound as date-times.
+    ``params`` are bound to the query's ``:name`` placeholders; ``start`` / ``end`` given as
+    ISO 8601 strings are bound as date-times. A ``start`` / ``end`` given (not None) for a
+    query that has no ``:start`` / ``:end`` is an error, except for the reference, which is
+    often a fixed period: the current window would silently not be applied. Other
+    parameters a query does not use are left out (the other side's query may use them).
 
     Raises
     ------
     ParameterError
-        Both or neither of ``path`` and ``query`` given, or a placeholder without a value.
+        Both or neither of ``path`` and ``query`` given, a placeholder without a value, or a
+        ``start`` / ``end`` the (non-reference) query does not use.
     """
     from monitorkit.errors import ParameterError
 
@@ -1380,6 +1473,22 @@ def template_source(
             "holds the database URL (-p database_url_env WAREHOUSE_URL)."
         )
     given = dict(params or {})
+    if name != "reference":
+        ignored = [
+            key
+            for key in _TIME_PARAMETERS
+            if given.get(key) is not None and key not in placeholders(query)
+        ]
+        if ignored:
+            raise ParameterError(
+                _unused_parameters_message(
+                    f"{name}: {', '.join(f'-p {k} {given[k]}' for k in ignored)} "
+                    f"{'was' if len(ignored) == 1 else 'were'} given for {name}_query",
+                    ignored,
+                    query,
+                    f"or drop {' / '.join(f'-p {k}' for k in ignored)}",
+                )
+            )
     used = {}
     for placeholder in placeholders(query):
         value = given.get(placeholder)
@@ -1393,11 +1502,11 @@ def template_source(
         if placeholder in _TIME_PARAMETERS and isinstance(value, str):
             try:
                 value = pd.Timestamp(value).to_pydatetime()
-            except ValueError as exc:
+            except ValueError:
                 raise ParameterError(
                     f"parameter '{placeholder}' must be an ISO 8601 date or date-time "
                     f"(2026-01-01, 2026-01-01T06:00:00Z); got {value!r}."
-                ) from exc
+                ) from None
         used[placeholder] = value
     return sql(query, params=used, database_url_env=database_url_env)
 

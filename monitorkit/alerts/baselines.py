@@ -10,6 +10,9 @@ feeds them the values a figure took in earlier runs.
   adjust=False)``, variance with ``bias=True``).
 * :func:`seasonal_values` — of earlier runs, those at the same weekday and/or hour as now
   within the last ``weeks`` weeks, so that a weekly or daily pattern is compared with itself.
+* :func:`prediction_multiplier` and :func:`prediction_score` — the small-sample correction of
+  a band estimated from ``n`` values: the Student-t prediction interval for the next value,
+  with ``k`` read as the coverage of ``±k`` standard deviations of a normal distribution.
 
 NaN and infinite values are left out before anything is computed.
 """
@@ -20,6 +23,8 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from scipy import stats
 
 SEASONAL_MATCHES = ("weekday", "hour", "weekday_hour")
 
@@ -135,3 +140,53 @@ def seasonal_values(
     return _finite(
         [value for when, value in points if same_season(when, now, match, weeks, tolerance_hours)]
     )
+
+
+def prediction_multiplier(k: float, n: int) -> float:
+    """The half-width, in sample standard deviations, of the prediction interval for one new
+    value from ``n`` earlier ones, at the coverage that ``±k`` standard deviations have when
+    the standard deviation is known.
+
+    With ``n`` independent normal values of mean ``m`` and sample standard deviation ``s``
+    (``ddof=1``), the next value ``x`` satisfies ``(x - m) / (s·sqrt(1 + 1/n)) ~ t_{n-1}``. The
+    interval ``m ± M·s`` with
+
+        ``M(k, n) = t_{n-1}.isf(Φ(-|k|)) · sqrt(1 + 1/n)``  (signed like ``k``)
+
+    therefore holds the next value with probability ``2·Φ(|k|) - 1`` — exactly that of
+    ``±k·σ`` for a known σ (k = 3: 99.73%; a value outside it on either side has probability
+    0.27%). ``M`` tends to ``|k|`` as ``n`` grows; for few values it is much wider (k = 3:
+    22.2 at n = 3, 10.3 at n = 4, 4.80 at n = 8, 3.53 at n = 20). ``n`` below 2 gives NaN.
+
+    >>> round(prediction_multiplier(3.0, 8), 3)
+    4.805
+    """
+    if n < 2 or not math.isfinite(k):
+        return math.nan if n < 2 else k
+    quantile = float(stats.t.isf(stats.norm.sf(abs(k)), n - 1))
+    return math.copysign(quantile * math.sqrt(1 + 1 / n), k)
+
+
+def prediction_score(value: float, centre: float, spread: float, n: int) -> float:
+    """How unusual ``value`` is next to ``n`` earlier values of mean ``centre`` and sample
+    standard deviation ``spread``, as the number of known-σ standard deviations with the same
+    tail probability (signed; the inverse of :func:`prediction_multiplier`).
+
+    ``u = (value - centre) / (spread·sqrt(1 + 1/n))`` is Student-t with ``n - 1`` degrees of
+    freedom when the values are independent and normal; the score is
+    ``sign(u)·Φ⁻¹(1 - T_{n-1}(-|u|))``, so ``|score| ≥ k`` exactly when ``value`` lies outside
+    ``centre ± prediction_multiplier(k, n)·spread``. A zero spread gives ±inf for any other
+    value and 0 for the centre itself; ``n`` below 2 gives NaN.
+
+    >>> round(prediction_score(prediction_multiplier(3.0, 8), 0.0, 1.0, 8), 9)
+    3.0
+    """
+    if n < 2:
+        return math.nan
+    difference = value - centre
+    if difference == 0:
+        return 0.0
+    if not spread > 0:
+        return math.copysign(math.inf, difference)
+    u = abs(difference) / (spread * math.sqrt(1 + 1 / n))
+    return math.copysign(float(stats.norm.isf(stats.t.sf(u, n - 1))), difference)

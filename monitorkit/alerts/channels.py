@@ -187,6 +187,13 @@ def check_channel(table: Mapping[str, Any], where: str) -> Channel:
         value = table["retries"]
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
             raise AlertConfigError(f"{where}: 'retries' must be a whole number from 0 to 10.")
+    if "port" in table:
+        value = table["port"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+            raise AlertConfigError(
+                f"{where}: 'port' must be a whole number from 1 to 65535 (587 for STARTTLS, the "
+                f"default); got {value!r}."
+            )
     if table.get("min_severity", "warning") not in ("warning", "critical"):
         raise AlertConfigError(f"{where}: 'min_severity' must be warning or critical.")
     options = {k: v for k, v in table.items() if k not in ("name", "type")}

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitorkit.alerts.baselines import ewma_band, rolling_band, seasonal_values
+from monitorkit.alerts.baselines import (
+    ewma_band,
+    prediction_multiplier,
+    prediction_score,
+    rolling_band,
+    seasonal_values,
+)
 from monitorkit.alerts.results import (
     Alert,
     AlertReport,
@@ -234,8 +240,18 @@ def _score(
     earlier: Sequence[tuple[dt.datetime, float]],
 ) -> _Check:
     comparison = rule.comparison
-    value = finite_or_none(point.figures.get(subject))
+    published = point.figures.get(subject)
+    value = finite_or_none(published)
     rows = _rows(rule, subject, point.figures)
+    if isinstance(published, (str, bytes)):
+        # "0.5" would convert, but a figure published as text is a mistake in the notebook
+        # that published it: say so instead of judging it as a number.
+        return _Check(
+            None,
+            rows=rows,
+            skipped=f"`{subject}` was published as the string {published!r}, not a number; "
+            "publish figures as real numbers (float(…))",
+        )
     if value is None:
         return _Check(None, rows=rows, skipped=f"`{subject}` has no value in this run")
     if rule.min_rows is not None:
@@ -316,10 +332,25 @@ def _score(
                 warming_up=True,
             )
     spread = max(band.spread, comparison.min_std)
-    score = band.score(value, comparison.min_std)
-    k = _reached_threshold(comparison, score)
-    lower, upper = _limits(comparison, band.centre, spread, k)
+    if _small_sample_corrected(comparison):
+        # A spread estimated from a few runs is itself uncertain: judge against the Student-t
+        # prediction interval, with the score in known-σ standard deviations of equal tail
+        # probability, so that k means the same false-alarm rate at any number of runs.
+        score = prediction_score(value, band.centre, spread, band.n)
+        k = _reached_threshold(comparison, score)
+        multiplier = prediction_multiplier(k, band.n)
+    else:
+        score = band.score(value, comparison.min_std)
+        multiplier = k = _reached_threshold(comparison, score)
+    lower, upper = _limits(comparison, band.centre, spread, multiplier)
     return _Check(value, score, band.centre, lower, upper, rows, history=band.n, context=context)
+
+
+def _small_sample_corrected(comparison: Comparison) -> bool:
+    """Rolling and seasonal bands use the sample standard deviation of equally weighted runs:
+    the Student-t prediction interval applies. The EWMA spread is a weighted, biased estimate
+    for which it does not; ``k`` multiplies it as written."""
+    return comparison.kind == "seasonal" or comparison.method == "rolling"
 
 
 def _reason(rule: Rule, subject: str, check: _Check, severity: Severity) -> str:
@@ -348,6 +379,8 @@ def _reason(rule: Rule, subject: str, check: _Check, severity: Severity) -> str:
     )
     distance = abs(check.score)
     distance_text = "∞" if math.isinf(distance) else f"{distance:.1f}"
+    if _small_sample_corrected(comparison):
+        band += f", the prediction interval from {check.history} earlier runs"
     return (
         f"{value}, {distance_text} standard deviations {where} {check.context} "
         f"({check.baseline:.4g}; {band}); {past}"

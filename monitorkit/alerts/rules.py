@@ -29,7 +29,13 @@ Every rule turns a figure into a *score* and compares it with thresholds for ``w
     runs in ``reports/<model>/index.jsonl``.
 ``seasonal``
     the same, against earlier runs at the same weekday and/or hour over the last ``weeks``
-    weeks.
+    weeks (default 8).
+
+Band and seasonal thresholds ``k`` (default 3 warning, 4 critical) are read as known-σ
+standard deviations: a rolling or seasonal band from ``n`` runs is the Student-t prediction
+interval ``mean ± t_{n-1}.isf(Φ(-k))·s·sqrt(1 + 1/n)``, which a new value of the same normal
+noise leaves with probability ``2·(1 - Φ(k))`` whatever ``n`` (k = 3: 0.27%)
+(:func:`monitorkit.alerts.baselines.prediction_multiplier`).
 
 Mistakes raise :class:`AlertConfigError` naming the file, the rule or channel, the key, what
 was found and the fix.
@@ -54,7 +60,9 @@ from monitorkit.severity import Severity
 COMPARISONS = ("above", "below", "change_from_baseline", "band", "seasonal")
 DIRECTIONS = ("up", "down", "both")
 DEFAULT_CHANGE = {"warning": -0.10, "critical": -0.15}
-DEFAULT_K = {"warning": 2.0, "critical": 3.0}
+DEFAULT_K = {"warning": 3.0, "critical": 4.0}
+DEFAULT_WEEKS = 8
+DEFAULT_MIN_HISTORY = 4
 DEFAULT_COOLDOWN_S = 24 * 3600.0
 BAND_METHODS = ("rolling", "ewma")
 
@@ -76,6 +84,17 @@ class Comparison:
     score at or above a threshold, ``down``: at or below, ``both``: ``|score|`` at or above);
     ``thresholds`` maps ``warning`` / ``critical`` to the threshold (for ``both``, positive).
     Band and seasonal comparisons score in standard deviations (``thresholds`` are ``k``).
+
+    For a rolling band or a seasonal one, from ``n`` earlier runs of mean ``m`` and sample
+    standard deviation ``s`` (``ddof=1``; at least ``min_std``), the score of a value ``x`` is
+    ``sign(u)·Φ⁻¹(1 - T_{n-1}(-|u|))`` with ``u = (x - m) / (s·sqrt(1 + 1/n))``: the number of
+    known-σ standard deviations with the same tail probability as ``x`` has under the Student-t
+    prediction distribution of the next run. A score reaches ``k`` exactly when ``x`` is
+    outside ``m ± t_{n-1}.isf(Φ(-k))·s·sqrt(1 + 1/n)`` — the band a run is shown against. When
+    the runs are independent and normal, a new run breaches ``|k|`` (direction ``both``) with
+    probability ``2·(1 - Φ(k))`` for every ``n`` (k = 3: 0.27%; k = 4: 0.006%), and ``k``
+    alone as ``n`` grows. An EWMA band scores ``(x - centre) / spread`` (no correction: its
+    spread is a weighted, biased estimate).
     """
 
     kind: str
@@ -84,10 +103,10 @@ class Comparison:
     method: str = "rolling"  # band: rolling | ewma
     window: int = 20  # band: the last N runs
     alpha: float = 0.3  # band, ewma: weight of the newest run
-    weeks: int = 4  # seasonal: the last K weeks
+    weeks: int = DEFAULT_WEEKS  # seasonal: the last K weeks
     match: str = "weekday"  # seasonal: weekday | hour | weekday_hour
     tolerance_hours: float = 1.0  # seasonal: a run a little late still counts as that week's
-    min_history: int = 3  # band / seasonal: fewer earlier runs than this judges nothing
+    min_history: int = DEFAULT_MIN_HISTORY  # band / seasonal: fewer earlier runs judge nothing
     min_std: float = 0.0  # band / seasonal: a floor on the spread (figure units)
     baseline: float | None = None  # change_from_baseline: a fixed baseline
     baseline_figure: str | None = None  # change_from_baseline: where the baseline is
@@ -121,11 +140,18 @@ class Comparison:
             return f"change from baseline ({limits})"
         ks = ", ".join(f"{s} {t:g}σ" for s, t in self.thresholds)
         if self.kind == "band":
-            what = "rolling mean" if self.method == "rolling" else f"EWMA (alpha {self.alpha:g})"
-            return f"outside the {what} ± k·std of the last {self.window} runs ({ks})"
+            if self.method == "rolling":
+                return (
+                    f"outside the t prediction interval of the last {self.window} runs at k "
+                    f"standard deviations ({ks})"
+                )
+            return (
+                f"outside the EWMA (alpha {self.alpha:g}) ± k·std of the last {self.window} "
+                f"runs ({ks})"
+            )
         return (
-            f"outside the mean ± k·std of the same {self.match.replace('_', ' and ')} over the "
-            f"last {self.weeks} weeks ({ks})"
+            f"outside the t prediction interval of the same {self.match.replace('_', ' and ')} "
+            f"over the last {self.weeks} weeks at k standard deviations ({ks})"
         )
 
 
@@ -560,9 +586,17 @@ def _comparison(kind: str, table: Mapping[str, Any], where: str, severity: str) 
     if direction == "down":
         thresholds = tuple((s, -t) for s, t in thresholds)
     _check_order(thresholds, direction, where, f"{kind}.k")
+    min_std = _number(value.get("min_std", 0.0), where, f"{kind}.min_std")
+    if min_std < 0:
+        raise AlertConfigError(
+            f"{where}: '{kind}.min_std' is a floor on the spread, in the figure's units: 0 or "
+            f"more; got {min_std!r}."
+        )
     options: dict[str, Any] = {
-        "min_history": _integer(value.get("min_history", 3), where, 2, f"{kind}.min_history"),
-        "min_std": _number(value.get("min_std", 0.0), where, f"{kind}.min_std"),
+        "min_history": _integer(
+            value.get("min_history", DEFAULT_MIN_HISTORY), where, 2, f"{kind}.min_history"
+        ),
+        "min_std": min_std,
     }
     if kind == "band":
         method = value.get("method", "rolling")
@@ -585,12 +619,18 @@ def _comparison(kind: str, table: Mapping[str, Any], where: str, severity: str) 
                 f"{where}: 'seasonal.match' must be one of {', '.join(SEASONAL_MATCHES)}; got "
                 f"{match!r}."
             )
+        tolerance_hours = _number(
+            value.get("tolerance_hours", 1.0), where, "seasonal.tolerance_hours"
+        )
+        if tolerance_hours < 0:
+            raise AlertConfigError(
+                f"{where}: 'seasonal.tolerance_hours' is how late a run may start and still "
+                f"count as its week's: 0 or more hours; got {tolerance_hours!r}."
+            )
         options.update(
-            weeks=_integer(value.get("weeks", 4), where, 1, "seasonal.weeks"),
+            weeks=_integer(value.get("weeks", DEFAULT_WEEKS), where, 1, "seasonal.weeks"),
             match=match,
-            tolerance_hours=_number(
-                value.get("tolerance_hours", 1.0), where, "seasonal.tolerance_hours"
-            ),
+            tolerance_hours=tolerance_hours,
         )
     return Comparison(kind, direction, thresholds, **options)
 

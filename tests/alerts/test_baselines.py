@@ -10,10 +10,13 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 
 from monitorkit.alerts.baselines import (
     Band,
     ewma_band,
+    prediction_multiplier,
+    prediction_score,
     rolling_band,
     same_season,
     seasonal_values,
@@ -105,3 +108,50 @@ def test_seasonal_values_hand_case():
     assert same_season(late, NOW, "weekday", 4, tolerance_hours=1)
     assert not same_season(late, NOW, "weekday", 4, tolerance_hours=0)
     assert not same_season(NOW, NOW, "weekday", 4)  # the run itself is not its own history
+
+
+# --------------------------------------------------------------------------------------------
+# The small-sample correction: the Student-t prediction interval at the coverage of ±k σ
+# --------------------------------------------------------------------------------------------
+
+
+def test_prediction_multiplier_hand_computed_against_scipy_t():
+    # t with 2 degrees of freedom has a closed-form quantile: (2p − 1) / sqrt(2p(1 − p)).
+    p = stats.norm.cdf(3)  # the coverage of ±3σ: 0.99865 one-sided
+    t2 = (2 * p - 1) / math.sqrt(2 * p * (1 - p))
+    assert t2 == pytest.approx(19.2067, abs=1e-4)
+    assert prediction_multiplier(3.0, 3) == pytest.approx(t2 * math.sqrt(4 / 3), rel=1e-9)
+    assert prediction_multiplier(3.0, 3) == pytest.approx(22.178, abs=1e-3)
+    for k, n in [(2.0, 4), (3.0, 8), (4.0, 20), (3.0, 1000)]:
+        expected = stats.t.ppf(stats.norm.cdf(k), n - 1) * math.sqrt(1 + 1 / n)
+        assert prediction_multiplier(k, n) == pytest.approx(expected, rel=1e-9)
+        assert prediction_multiplier(-k, n) == pytest.approx(-expected, rel=1e-9)
+    assert prediction_multiplier(3.0, 1000) == pytest.approx(3.0, abs=0.02)  # → k as n grows
+    assert math.isnan(prediction_multiplier(3.0, 1)) and math.isnan(prediction_score(1, 0, 1, 1))
+    zero = prediction_score(1.5, 1.0, 0.0, 5), prediction_score(1.0, 1.0, 0.0, 5)
+    assert zero == (math.inf, 0.0)
+
+
+@given(
+    st.floats(min_value=0.1, max_value=6),
+    st.integers(min_value=2, max_value=200),
+    st.floats(min_value=1e-3, max_value=1e3),
+    st.floats(min_value=-1e3, max_value=1e3),
+)
+def test_the_score_at_the_limit_is_k(k, n, spread, centre):
+    limit = centre + prediction_multiplier(k, n) * spread
+    assert prediction_score(limit, centre, spread, n) == pytest.approx(k, rel=1e-6)
+    assert prediction_multiplier(k, n) >= k  # never narrower than the known-σ band
+
+
+@pytest.mark.parametrize("n", [3, 4, 8])
+def test_a_new_normal_value_leaves_the_interval_at_the_nominal_rate(n):
+    # Simulated: n earlier values and one new one, 400 000 times. Outside ±M(3, n)·s: the
+    # nominal 2·(1 − Φ(3)) = 0.270% (binomial sd 0.008%); the plain ±3·s is far above it.
+    rng = np.random.default_rng(n)
+    earlier = rng.normal(size=(400_000, n))
+    new = rng.normal(size=400_000)
+    deviation = np.abs(new - earlier.mean(axis=1)) / earlier.std(axis=1, ddof=1)
+    rate = (deviation >= prediction_multiplier(3.0, n)).mean()
+    assert rate == pytest.approx(2 * stats.norm.sf(3), abs=5 * 0.00008)
+    assert (deviation >= 3.0).mean() > 3 * rate

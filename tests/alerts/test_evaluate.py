@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import monitorkit as mk
 from monitorkit.alerts import evaluate, fingerprint, replay, rule
@@ -118,7 +119,12 @@ def test_hysteresis_and_resolve_after_keep_a_flapping_alert_open():
     ]
 
 
-def test_rolling_band_fires_outside_mean_plus_k_std_of_the_last_runs():
+def t_multiplier(k: float, n: int) -> float:
+    """The reference: the t quantile at the known-σ coverage of ±k, times sqrt(1 + 1/n)."""
+    return stats.t.ppf(stats.norm.cdf(k), n - 1) * np.sqrt(1 + 1 / n)
+
+
+def test_rolling_band_fires_outside_the_t_prediction_interval_of_the_last_runs():
     rng = np.random.default_rng(3)
     values = list(0.80 + rng.normal(0, 0.01, 30))
     r = rule("r", "performance.recall", band={"window": 20, "k": {"warning": 3, "critical": 5}})
@@ -128,14 +134,22 @@ def test_rolling_band_fires_outside_mean_plus_k_std_of_the_last_runs():
     mean, std = earlier.mean(), earlier.std(ddof=1)
     (alert,) = calm.result.alerts
     assert alert.baseline == pytest.approx(mean)
-    assert alert.score == pytest.approx((values[-1] - mean) / std)
-    dropped = evaluate(history(values[:-1] + [mean - 4 * std]), r)
+    u = (values[-1] - mean) / (std * np.sqrt(1 + 1 / 20))
+    expected = np.sign(u) * stats.norm.isf(stats.t.sf(abs(u), 19))
+    assert alert.score == pytest.approx(expected)
+    # 4 known-σ standard deviations from 20 runs: the t quantile of the same tail, wider.
+    assert t_multiplier(4, 20) == pytest.approx(5.23, abs=0.01)
+    dropped = evaluate(history(values[:-1] + [mean - t_multiplier(4, 20) * std]), r)
     (alert,) = dropped.firing
     assert alert.severity == Severity.WARNING and alert.score == pytest.approx(-4)
-    assert alert.lower == pytest.approx(mean - 3 * std) and alert.upper == pytest.approx(
-        mean + 3 * std
-    )
+    half = t_multiplier(3, 20) * std
+    assert alert.lower == pytest.approx(mean - half) and alert.upper == pytest.approx(mean + half)
     assert "below the rolling mean" in alert.reason
+    assert "the prediction interval from 20 earlier runs" in alert.reason
+    # 3.3 sample standard deviations passed k = 3 before the correction; from 20 runs it is
+    # inside the interval (3.53 of them).
+    assert 3.3 < t_multiplier(3, 20) < 3.6
+    assert not evaluate(history(values[:-1] + [mean - 3.3 * std]), r).firing
 
 
 def test_a_lasting_regression_does_not_become_the_bands_new_normal():
@@ -240,11 +254,9 @@ def weekly_cycle(weeks: int, regression_day: int | None = None) -> list[dict]:
 
 
 STATIC = rule("static", "performance.recall", below={"warning": 0.78, "critical": 0.72})
-SEASONAL = rule(
-    "seasonal",
-    "performance.recall",
-    seasonal={"weeks": 4, "match": "weekday", "k": {"warning": 3, "critical": 5}, "min_std": 0.01},
-)
+# The defaults: the same weekday over the last 8 weeks, k 3 warning / 4 critical, judged from
+# 4 earlier same weekdays on. No tuning is needed for the noise not to page.
+SEASONAL = rule("seasonal", "performance.recall", seasonal={"match": "weekday"})
 
 
 def test_weekly_cycle_static_fires_every_week_seasonal_never():
@@ -261,7 +273,7 @@ def test_weekly_cycle_static_fires_every_week_seasonal_never():
     assert fired["static"].fired == weeks
     seasonal = frame[frame["rule"] == "seasonal"]
     judged = seasonal[seasonal["status"] != "skipped"]
-    assert len(judged) >= (weeks - 3) * 7  # judged from week 4 on (3 earlier same weekdays)
+    assert len(judged) >= (weeks - 4) * 7  # judged from week 5 on (4 earlier same weekdays)
     assert (judged["status"] == "ok").all()
     assert fired["seasonal"].fired == 0
 
@@ -277,7 +289,7 @@ def test_weekly_cycle_a_real_regression_is_still_caught_by_the_seasonal_rule(wee
     current = evaluate(runs[: day + 1], SEASONAL)
     (alert,) = current.firing
     weekday_name = ("Mondays", "Thursdays")[weekday == 3]
-    assert weekday_name in alert.reason and "over the last 4 weeks" in alert.reason
+    assert weekday_name in alert.reason and "over the last 8 weeks" in alert.reason
 
 
 def _segmented_frames(seed: int = 0):
@@ -315,3 +327,93 @@ def test_a_segment_is_judged_on_its_own_rows_and_against_its_own_baseline():
     north = alerts["performance.accuracy|region=north"]
     assert north.status != "skipped" and north.rows == 3000 and north.baseline == north_base
     assert north.value == figures["performance.accuracy|region=north"]
+
+
+# --------------------------------------------------------------------------------------------
+# The seasonal defaults on noise: false alarms at the nominal rate, a real regression caught
+# --------------------------------------------------------------------------------------------
+
+NOISE = 0.005  # σ of the run-to-run noise around the weekly cycle
+DEFAULT_SEASONAL = rule("seasonal", "performance.recall", seasonal=True)
+
+
+def noisy_weekly_cycle(seed: int, weeks: int = 8, drop_from: int | None = None, drop=0.0):
+    """Daily runs of a level 0.8 with a weekly cycle of amplitude 0.1 and normal noise σ 0.005,
+    started a few minutes late at random; optionally ``drop`` off every run from day
+    ``drop_from`` on (a lasting regression)."""
+    rng = np.random.default_rng(seed)
+    runs = []
+    for day in range(weeks * 7):
+        when = START + dt.timedelta(days=day, minutes=int(rng.integers(0, 20)))
+        value = 0.8 + 0.1 * np.sin(2 * np.pi * when.weekday() / 7) + rng.normal(0, NOISE)
+        if drop_from is not None and day >= drop_from:
+            value -= drop
+        runs.append(
+            {
+                "run_id": f"run-{day:03d}",
+                "started_at": when.isoformat(),
+                "status": "succeeded",
+                "figures": {"performance.recall": float(value)},
+            }
+        )
+    return runs
+
+
+def test_the_seasonal_defaults_on_a_noisy_weekly_cycle_alarm_at_the_nominal_rate():
+    # With the defaults (k 3 warning, 4 critical) a run of the same normal noise breaches the
+    # warning threshold with probability 2·(1 − Φ(3)) = 0.27% whatever the number of earlier
+    # same weekdays (4 to 7 here): ~1.5 expected in 560 judged runs; ≤ 1% is 5. The critical
+    # one, 2·(1 − Φ(4)) = 0.006%: 0.04 expected. (A run that fires is left out of its band, so
+    # an unusually narrow band keeps the next same weekdays' runs out too: the realised rate
+    # is a little above nominal — 0.32% over 200 other seeds.) Before the correction (k 2 on
+    # the plain standard deviation of 3–4 runs) such a cycle fired on ~10% of judged runs.
+    judged = breaching = critical = 0
+    for seed in range(20):
+        frame = replay(noisy_weekly_cycle(seed), DEFAULT_SEASONAL)
+        rows = frame[frame["status"] != "skipped"]
+        judged += len(rows)
+        breaching += int((rows["breach"] != "ok").sum())
+        critical += int((rows["breach"] == "critical").sum())
+    assert judged == 20 * 4 * 7  # judged from the 5th week on: 4 earlier same weekdays
+    assert breaching / judged <= 0.01
+    assert critical == 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_seasonal_defaults_catch_a_real_regression_within_two_runs(seed):
+    # A lasting drop of 10 noise σ from a day of the 7th week (6 earlier same weekdays: the
+    # warning half-width is t_5 at Φ(3) · sqrt(7/6) = 5.95 sample standard deviations).
+    start = 6 * 7 + seed % 7
+    frame = replay(noisy_weekly_cycle(seed, drop_from=start, drop=10 * NOISE), DEFAULT_SEASONAL)
+    after = frame.iloc[start:]
+    assert "from 6 earlier runs" in after["reason"].iloc[0]
+    firing = np.flatnonzero(after["status"].to_numpy() == "firing")
+    assert len(firing) and firing[0] <= 1  # the first or the second run of the regression
+    assert (after["status"] == "firing").mean() >= 0.75  # and is open for most of it
+
+
+def test_seasonal_hand_computed_limits_against_scipy_t():
+    # Three earlier Mondays 0.78, 0.80, 0.82: mean 0.80, s 0.02, n 3. The warning half-width
+    # at k 3 is t_2 at Φ(3) times sqrt(4/3); t_2's quantile is closed-form:
+    # (2p − 1) / sqrt(2p(1 − p)) = 19.2067 at p = Φ(3) — so 0.02 · 19.2067 · 1.1547 = 0.44357.
+    p = stats.norm.cdf(3)
+    t_quantile = (2 * p - 1) / np.sqrt(2 * p * (1 - p))
+    assert t_quantile == pytest.approx(stats.t.ppf(p, 2), rel=1e-12)
+    assert t_quantile == pytest.approx(19.2067, abs=1e-4)
+    half = 0.02 * t_quantile * np.sqrt(4 / 3)
+    mondays = [START + dt.timedelta(weeks=w) for w in range(4)]
+    runs = [
+        {"started_at": when.isoformat(), "status": "succeeded", "figures": {"m.x": value}}
+        for when, value in zip(mondays, [0.78, 0.80, 0.82, 0.80])
+    ]
+    r = rule("r", "m.x", seasonal={"k": {"warning": 3}, "min_history": 3})
+    (alert,) = evaluate(runs, r).result.alerts
+    assert alert.status == "ok" and alert.baseline == pytest.approx(0.80)
+    assert alert.lower == pytest.approx(0.80 - half) and alert.upper == pytest.approx(0.80 + half)
+    assert "3 earlier Mondays" in alert.reason
+    inside, outside = 0.80 - 0.999 * half, 0.80 - 1.001 * half
+    runs[-1]["figures"] = {"m.x": inside}
+    assert not evaluate(runs, r).firing
+    runs[-1]["figures"] = {"m.x": outside}
+    (alert,) = evaluate(runs, r).firing
+    assert alert.severity == Severity.WARNING and alert.score == pytest.approx(-3, abs=1e-3)

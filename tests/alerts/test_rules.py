@@ -91,6 +91,31 @@ def config_error(tmp_path, text: str) -> str:
         ('[defaults]\nreport_url = "https://r/{model}/{run}"', "placeholder(s) {run}; the ones"),
         ('[defaults]\nreport_url = "https://r/{model"', "'report_url' is not a valid template"),
         ("[defaults]\nreport_url = 3", "'report_url' must be a string"),
+        (
+            '[[rule]]\nname = "a"\nfigure = "x"\nseasonal = { tolerance_hours = -5 }',
+            "[[rule]] 'a': 'seasonal.tolerance_hours' is how late a run may start and still "
+            "count as its week's: 0 or more hours; got -5.0.",
+        ),
+        (
+            '[[rule]]\nname = "a"\nfigure = "x"\nband = { min_std = -1 }',
+            "[[rule]] 'a': 'band.min_std' is a floor on the spread, in the figure's units: 0 or "
+            "more; got -1.0.",
+        ),
+        (
+            '[[rule]]\nname = "a"\nfigure = "x"\nseasonal = { min_std = -0.01 }',
+            "'seasonal.min_std' is a floor on the spread",
+        ),
+        (
+            '[[channel]]\nname = "mail"\ntype = "email"\nhost = "smtp.example.com"\nport = "abc"'
+            '\nfrom = "a@example.com"\nto = "b@example.com"',
+            "[[channel]] 'mail': 'port' must be a whole number from 1 to 65535 (587 for "
+            "STARTTLS, the default); got 'abc'.",
+        ),
+        (
+            '[[channel]]\nname = "mail"\ntype = "email"\nhost = "smtp.example.com"\nport = 0'
+            '\nfrom = "a@example.com"\nto = "b@example.com"',
+            "'port' must be a whole number from 1 to 65535",
+        ),
     ],
 )
 def test_mistakes_are_named_with_the_fix(tmp_path, text, expected):
@@ -135,3 +160,26 @@ def test_if_missing_skip_judges_nothing_instead():
     report = evaluate({"a.b": 1.0}, rule("r", "performance.recall", below=0.7, if_missing="skip"))
     (alert,) = report.result.alerts
     assert alert.status == "skipped" and not report.firing
+
+
+def test_the_band_defaults_are_k_3_and_4_from_4_runs_over_8_weeks():
+    seasonal = rule("r", "m.x", seasonal=True).comparison
+    assert dict(seasonal.thresholds) == {"warning": 3.0, "critical": 4.0}
+    assert (seasonal.weeks, seasonal.min_history, seasonal.min_std) == (8, 4, 0.0)
+    band = rule("r", "m.x", band=True).comparison
+    assert dict(band.thresholds) == {"warning": 3.0, "critical": 4.0} and band.min_history == 4
+    assert "t prediction interval" in rule("r", "m.x", seasonal=True).describe()
+
+
+def test_a_figure_published_as_a_string_is_not_judged_and_is_named():
+    # "0.5" converts to a number, but a figure must be published as one: like a figure with
+    # no value, the run is not judged, and the reason names the figure and what it was.
+    r = rule("recall low", "performance.recall", below=0.7)
+    report = evaluate({"performance.recall": "0.5"}, r)
+    (alert,) = report.result.alerts
+    assert alert.status == "skipped" and alert.value is None and not report.firing
+    assert alert.reason == (
+        "not judged: `performance.recall` was published as the string '0.5', not a number; "
+        "publish figures as real numbers (float(…))"
+    )
+    assert evaluate({"performance.recall": 0.5}, r).firing  # the number itself fires

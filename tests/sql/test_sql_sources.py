@@ -283,6 +283,14 @@ def test_sqlite_and_duckdb_over_parquet_files(scenario, tmp_path):
     assert "price" in set(quality.to_frame()["column"])
 
 
+def test_without_a_connection_the_query_runs_on_an_in_memory_duckdb(tmp_path):
+    frame = pd.DataFrame({"score": [0.25, 0.5, 0.75], "device": ["a", "b", "a"]})
+    frame.to_parquet(tmp_path / "log.parquet")
+    source = mk.sql(f"select * from read_parquet('{tmp_path / 'log.parquet'}') order by score")
+    assert source.database == {"dialect": "duckdb", "database": ":memory:"}
+    pd.testing.assert_frame_equal(mk.read_frame(source), frame, check_dtype=False)
+
+
 def test_a_source_shows_the_query_and_the_database_but_never_the_credentials(postgres, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_URL", postgres.url())
     source = mk.sql(

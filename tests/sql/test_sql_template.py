@@ -112,3 +112,7 @@ def test_a_failing_query_fails_the_run_with_its_reason(postgres, in_tmp):
     assert "'select * from training'" in summary["error"]["message"]
     assert "environment variable WAREHOUSE_URL" in summary["error"]["message"]
     assert "a-wrong-password" not in _every_file_text(run) + result.stdout + result.stderr
+    # The kept report shows monitorkit's message, not the driver's chained traceback.
+    written = _every_file_text(run)
+    for driver in ("psycopg", "adbc_driver", "sqlalchemy", "duckdb"):
+        assert f"site-packages/{driver}" not in written, driver
