@@ -742,10 +742,15 @@ def _read_baseline(
     if isinstance(baseline, Reference):  # as_reference(...): its baseline, else its rows
         baseline = baseline.baseline or baseline.require_rows("performance against a baseline")
     if isinstance(baseline, Baseline):
+        # A sample of its rows (sample_rows=…) lets the ranked causes subtract what was
+        # always so; not when its categories are stored hashed (they would match nothing).
+        sample = baseline.sample if baseline.hash_salt is None else None
         return _BaselineSide(
             dict(baseline.metrics),
             dict(baseline.latency),
             baseline.model,
+            frame=sample,
+            resolved=baseline.spec if sample is not None else None,
             profile=baseline.profile,
             calibration=baseline.calibration,
         )
@@ -1310,12 +1315,17 @@ def _rank_causes(
         ref_compute = computer(base.frame, ref_labels)
         if ref_compute is not None:
             ref_segments = dict(segment_rows(base.frame, columns.segments))
+    # Inputs only: business outcome columns and the serving figures (latency, errors,
+    # resources) are results of the predictions, not where a drop comes from.
+    outcomes = {how for how in business.values() if isinstance(how, str)}
+    outcomes |= set(LATENCY_COLUMNS) | {ERROR_COLUMN} | {c for c, _ in RESOURCE_COLUMNS}
     features = [
         (i.name, "numeric" if i.kind == "numeric" else "categorical")
         for i in columns.resolved.columns
         if (i.role == "feature" or i.segment)
         and i.kind in ("numeric", "categorical", "boolean")
         and i.name in frame.columns
+        and i.name not in outcomes
     ]
     first_window = None
     if len(window_rows) > 1:

@@ -136,6 +136,30 @@ def test_the_baseline_profile_path_names_the_same_first_cause_as_the_rows_path()
     assert math.isnan(from_profile[0].baseline_value)
 
 
+def test_a_saved_baseline_with_a_sample_ranks_as_the_rows_do_and_outcomes_are_not_causes():
+    """Without rows a saved baseline cannot subtract what was always worse (channel=app
+    ranks); saved with a sample of its rows it ranks as the rows do. A business outcome
+    column is never a cause, however much it moved."""
+    reference = _frame(20_000, seed=1, start="2026-01-01", bad={"channel=app": 0.6})
+    current = _frame(
+        20_000, seed=2, start="2026-03-01", bad={"channel=app": 0.6, "region=east": 0.4}
+    )
+    for frame in (reference, current):  # an outcome that follows the model's mistakes
+        frame["refund_usd"] = np.where(frame["label"] != (frame["score"] > 0.5), 50.0, 0.0)
+    business = {"refund_per_prediction": "refund_usd"}
+    blind = mk.Baseline.from_frame(reference, SPEC, business=business)
+    sampled = mk.Baseline.from_frame(reference, SPEC, business=business, sample_rows=20_000)
+    named = {}
+    for label, baseline in (("rows", reference), ("blind", blind), ("sampled", sampled)):
+        causes = _report(current, baseline, business=business).result.causes
+        assert causes, label
+        named[label] = [(c.column, c.bin) for c in causes]
+        assert all(column != "refund_usd" for column, _ in named[label]), label
+    assert named["sampled"] == named["rows"]
+    assert named["rows"][0] == ("region", "east") and ("channel", "app") not in named["rows"]
+    assert ("channel", "app") in named["blind"]  # what the sample is for
+
+
 def test_no_problem_no_causes():
     reference = _frame(10_000, seed=1, start="2026-01-01")
     current = _frame(10_000, seed=2, start="2026-03-01")
