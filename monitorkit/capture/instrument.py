@@ -19,6 +19,7 @@ import os
 import threading
 import time
 import tracemalloc
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ MEMORY_COLUMN = "memory_mb"
 CPU_COLUMN = "cpu_ms"
 VERSION_COLUMN = "model_version"
 MEMORY_MODES = ("tracemalloc", "rss")
+_MAX_WARNED = 100  # distinct messages of monitoring failures warned of (then counted only)
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4096 / 2**20
 
 
@@ -52,7 +54,10 @@ def instrument(
     Use it as a wrapper (``predict = mk.instrument(model.predict, log=log)``) or as a
     decorator (``@mk.instrument(log=log)``). The wrapped function takes and returns what
     ``predict_fn`` does; an exception is counted, logged as a row with ``error`` True, and
-    raised again.
+    raised again. Monitoring never changes what the caller gets: a call that cannot be logged
+    or counted (a closed log, a value that does not fit the log's column, …) returns its
+    prediction all the same, and is counted in ``stats()["log_errors"]`` (and
+    ``monitorkit_log_errors_total``) and warned of once per distinct message.
 
     Parameters
     ----------
@@ -170,6 +175,8 @@ class Instrumented:
         self._rows = 0
         self._errors = 0
         self._latency_ns = 0
+        self._log_errors = 0
+        self._warned: set[str] = set()  # messages of monitoring failures already warned of
         if memory == "tracemalloc" and not tracemalloc.is_tracing():
             tracemalloc.start()
 
@@ -181,7 +188,11 @@ class Instrumented:
     def _invoke(self, function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         meta: dict[str, Any] = {}  # request ids and times given with the input
         if args and self._meta_columns:
-            first, meta = _split_meta(args[0], self._meta_columns, self.id_column)
+            try:
+                first, meta = _split_meta(args[0], self._meta_columns, self.id_column)
+            except Exception as exc:  # the model gets its input as it was given
+                self._monitoring_failed(exc)
+                first, meta = args[0], {}
             if meta:
                 args = (first, *args[1:])
         measure_memory = self.memory is not None and self._calls % self.memory_every == 0
@@ -211,30 +222,75 @@ class Instrumented:
             self._latency_ns += elapsed
             if error is not None:
                 self._errors += 1
+        # Monitoring must not change what the caller gets: a failure to count or log is
+        # counted, warned of once, and the prediction (or the model's error) goes on.
         if self.metrics is not None:
-            self.metrics.observe(
-                rows,
-                elapsed / 1e9,
-                error=None if error is None else type(error).__name__,
-                model_version=self.model_version,
-                memory_bytes=None if memory_mb is None else memory_mb * 2**20,
-            )
+            try:
+                self.metrics.observe(
+                    rows,
+                    elapsed / 1e9,
+                    error=None if error is None else type(error).__name__,
+                    model_version=self.model_version,
+                    memory_bytes=None if memory_mb is None else memory_mb * 2**20,
+                )
+            except Exception as exc:
+                self._monitoring_failed(exc)
         if self.log is not None:
-            extra: dict[str, Any] = {LATENCY_COLUMN: elapsed / 1e6, ERROR_COLUMN: error is not None}
-            if measure_memory:
-                extra[MEMORY_COLUMN] = memory_mb
-            if self.cpu:
-                extra[CPU_COLUMN] = cpu_ns / 1e6
-            if self.model_version is not None:
-                extra[VERSION_COLUMN] = self.model_version
-            timestamp = getattr(self.log, "timestamp", None)
-            if timestamp is not None and not _has_column(args[0] if args else None, timestamp):
-                extra[timestamp] = _now()
-            extra.update(meta)
-            self._log(args[0] if args else None, result, error, rows, extra)
+            try:
+                self._log_call(args, result, error, rows, elapsed, memory_mb, cpu_ns, meta)
+            except Exception as exc:
+                self._monitoring_failed(exc)
         if error is not None:
             raise error
         return result
+
+    def _log_call(
+        self,
+        args: tuple,
+        result: Any,
+        error: BaseException | None,
+        rows: int,
+        elapsed: int,
+        memory_mb: float | None,
+        cpu_ns: int,
+        meta: dict[str, Any],
+    ) -> None:
+        """One row per input row of the call (see :func:`instrument`)."""
+        extra: dict[str, Any] = {LATENCY_COLUMN: elapsed / 1e6, ERROR_COLUMN: error is not None}
+        if memory_mb is not None:
+            extra[MEMORY_COLUMN] = memory_mb
+        if self.cpu:
+            extra[CPU_COLUMN] = cpu_ns / 1e6
+        if self.model_version is not None:
+            extra[VERSION_COLUMN] = self.model_version
+        timestamp = getattr(self.log, "timestamp", None)
+        if timestamp is not None and not _has_column(args[0] if args else None, timestamp):
+            extra[timestamp] = _now()
+        extra.update(meta)
+        self._log(args[0] if args else None, result, error, rows, extra)
+
+    def _monitoring_failed(self, exc: Exception) -> None:
+        """Count a failure to log or count a call; warn once per distinct message."""
+        message = f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            self._log_errors += 1
+            first = message not in self._warned and len(self._warned) < _MAX_WARNED
+            if first:
+                self._warned.add(message)
+        if self.metrics is not None:
+            try:
+                self.metrics.log_error(model_version=self.model_version)
+            except Exception:  # noqa: S110 - counting the failure must not fail either
+                pass
+        if first:
+            name = getattr(self.__wrapped__, "__qualname__", repr(self.__wrapped__))
+            warnings.warn(
+                f"monitorkit could not log or count a call of {name} ({message}); the "
+                "prediction was returned as it was. Further failures with this message are "
+                "counted in stats()['log_errors'] without a warning.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         """Decorating a method: bind it like a function."""
@@ -316,9 +372,12 @@ class Instrumented:
     # ---- figures -------------------------------------------------------------------------
 
     def stats(self) -> dict[str, float]:
-        """Calls, rows and errors so far, and the mean latency per call and per row (ms)."""
+        """Calls, rows and errors so far, the mean latency per call and per row (ms), and
+        ``log_errors``: the calls that could not be logged or counted (the prediction was
+        returned all the same)."""
         with self._lock:
             calls, rows, errors, total = self._calls, self._rows, self._errors, self._latency_ns
+            log_errors = self._log_errors
         return {
             "calls": calls,
             "rows": rows,
@@ -326,6 +385,7 @@ class Instrumented:
             "error_rate": errors / calls if calls else float("nan"),
             "latency_ms_per_call": total / 1e6 / calls if calls else float("nan"),
             "latency_ms_per_row": total / 1e6 / rows if rows else float("nan"),
+            "log_errors": log_errors,
         }
 
     def __repr__(self) -> str:

@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import secrets
 import threading
 import weakref
@@ -50,6 +49,7 @@ ARRIVED_COLUMN = "_arrived_at"
 """When a label or outcome row was recorded (kept in its files, dropped on read)."""
 _DTYPES_KEY = b"monitorkit.dtypes"  # {column: pandas dtype appended}, restored on read
 _RANGE_KEYS = ("start", "end", "last")
+_MAX_SIGNATURES = 1_000  # kinds of record remembered as fitting the log (see _check_record)
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,6 +161,14 @@ class PredictionLog:
         self._id_counter = 0
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        # The log's column types (arrow), fixed by the first rows written or appended, and
+        # the pandas dtype each column was first appended with: every append is checked
+        # against them (see _check_table, _check_record).
+        self._types: dict[str, Any] | None = None
+        self._first_dtypes: dict[str, str] = {}
+        self._accepted: set[tuple[Any, Any]] = set()  # (column, Python type or dtype) that fit
+        self._accepted_records: set[tuple[tuple, tuple]] = set()  # (columns, types) of records
+        self._types_lock = threading.Lock()
         self.rows_written = 0
         self.rows_dropped = 0
         self.files_written = 0
@@ -239,9 +247,20 @@ class PredictionLog:
         return self._buffer(count, record, frame)
 
     def _buffer(self, count: int, record: Any, rows: Any) -> int:
-        """Add one record, a list of records or a DataFrame (owned by the log from now on)."""
+        """Check one record, a list of records or a DataFrame (owned by the log from now on)
+        against the log's column types and add it to the buffer.
+
+        An append whose values do not fit the log's types raises :class:`InputError` and
+        leaves the buffer as it was."""
         if self._closed:
             raise InputError(f"the prediction log '{self.path}' is closed; open a new one.")
+        if record is not None:
+            self._check_record(record)
+        elif isinstance(rows, list):
+            for one in rows:
+                self._check_record(one)
+        else:
+            self._check_frame(rows)
         with self._lock:
             pieces = self._pieces
             if record is not None or isinstance(rows, list):
@@ -266,32 +285,74 @@ class PredictionLog:
         """Write every buffered row now; returns the rows written. Thread-safe: returns once
         rows appended before the call are on disk.
 
-        Rows that cannot be written together (a column that was numbers in one append and
-        text in another) are dropped with an error logged, counted in ``rows_dropped``, and
-        the error raised; after a failed write to disk (disk full) the rows stay buffered
-        for the next flush.
+        Appends are checked when they are appended (:meth:`append` raises for rows whose
+        types do not fit the log's), so the buffered rows normally write together. When some
+        still cannot (e.g. an integer too large for the column's type), each append is
+        written on its own and only those that cannot be written are dropped: logged,
+        counted in ``rows_dropped``, and an :class:`InputError` raised after the good rows
+        are on disk. After a failed write to disk (disk full) the rows stay buffered for the
+        next flush.
         """
         with self._write_lock:
             with self._lock:
-                pieces, count = self._pieces, self._buffered
+                pieces = self._pieces
                 self._pieces, self._buffered = [], 0
             if not pieces:
                 return 0
+            failure: Exception | None = None
             try:
-                table = self._table(pieces)
-            except Exception:
-                self.rows_dropped += count
-                logger.error("prediction log %s: %d row(s) dropped", self.path, count)
-                raise
-            try:
-                written = self._write_days(table, self.path)
-            except OSError:
-                with self._lock:  # keep them for the next flush
-                    self._pieces.insert(0, _to_pandas(table))
-                    self._buffered += count
-                raise
+                tables = [self._table(pieces)]
+            except (ValueError, TypeError):  # InputError, or arrow's
+                tables, failure = self._tables_one_by_one(pieces)
+            written = 0
+            for position, table in enumerate(tables):
+                try:
+                    written += self._write_days(table, self.path)
+                except OSError:
+                    with self._lock:  # keep what is not written for the next flush
+                        self._pieces[:0] = tables[position:]
+                        self._buffered += sum(t.num_rows for t in tables[position:])
+                    self.rows_written += written
+                    raise
+                except (ValueError, TypeError) as exc:  # e.g. a time that would be cut
+                    self._drop(table.num_rows, exc)
+                    failure = failure or InputError(str(exc))
             self.rows_written += written
+            if failure is not None:
+                raise failure
             return written
+
+    def _drop(self, rows: int, error: BaseException) -> None:
+        self.rows_dropped += rows
+        logger.error(
+            "prediction log %s: %d row(s) dropped: %s: %s",
+            self.path,
+            rows,
+            type(error).__name__,
+            error,
+        )
+
+    def _tables_one_by_one(self, pieces: list[Any]) -> tuple[list[Any], Exception | None]:
+        """The buffered appends that can be written, each on its own (a list of records
+        record by record), and the first error of those that cannot (dropped)."""
+        tables: list[Any] = []
+        failure: Exception | None = None
+        for piece in pieces:
+            try:
+                tables.append(self._table([piece]))
+                continue
+            except (ValueError, TypeError) as exc:
+                if not isinstance(piece, list) or len(piece) == 1:
+                    self._drop(_rows_of(piece), exc)
+                    failure = failure or exc
+                    continue
+            for record in piece:
+                try:
+                    tables.append(self._table([[record]]))
+                except (ValueError, TypeError) as exc:
+                    self._drop(1, exc)
+                    failure = failure or exc
+        return tables, failure
 
     def close(self) -> None:
         """Flush and stop the background writer. The log can still be read."""
@@ -347,7 +408,12 @@ class PredictionLog:
         import pyarrow as pa
 
         pieces = [
-            _arrow(pd.DataFrame.from_records(p) if isinstance(p, list) else p) for p in buffered
+            self._check_table(_arrow(pd.DataFrame.from_records(p)))
+            if isinstance(p, list)
+            else p
+            if isinstance(p, pa.Table)
+            else self._check_table(_arrow(p))
+            for p in buffered
         ]
         pieces = [self._with_time_and_id(piece) for piece in pieces]
         if len(pieces) == 1:
@@ -357,12 +423,111 @@ class PredictionLog:
             dtypes.update(_dtypes_of(piece))
         try:
             table = pa.concat_tables(pieces, promote_options="permissive")
-            return _with_dtypes(table, dtypes)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise InputError(
                 f"rows appended to the prediction log '{self.path}' do not fit together: "
                 f"{exc}. Give each column one type in every append."
             ) from exc
+        return _with_dtypes(table, dtypes)
+
+    # ---- the log's column types ----------------------------------------------------------------
+
+    def _log_types(self) -> dict[str, Any]:
+        """Column -> arrow type, read from the log's newest data file the first time."""
+        if self._types is None:
+            with self._types_lock:
+                if self._types is None:
+                    self._types, self._first_dtypes = _types_on_disk(self.path, self.partition)
+        return self._types
+
+    def _check_table(self, table: Any) -> Any:
+        """``table`` with its columns cast to the log's types (a column the log has not seen
+        yet fixes its type); :class:`InputError` naming the column when one does not fit."""
+        import pyarrow as pa
+
+        types = self._log_types()
+        dtypes = _dtypes_of(table)
+        for position, name in enumerate(table.column_names):
+            if name in (self.timestamp, self.id):
+                continue  # the log's own columns: made times and strings on write
+            column = table.column(position)
+            given = column.type
+            if pa.types.is_timestamp(given):
+                _check_microseconds(column, name, self.path)
+            expected = types.get(name)
+            if expected is None:
+                if pa.types.is_null(given):
+                    continue  # no values: the type is fixed by the first values
+                with self._types_lock:
+                    expected = types.setdefault(name, given)
+                    self._first_dtypes.setdefault(name, dtypes.get(name, ""))
+            if given != expected:
+                fitted = _fit(column, expected)
+                if fitted is None:
+                    raise InputError(
+                        f"column '{name}' of the prediction log '{self.path}' holds "
+                        f"{_type_name(expected)} (fixed by the first rows written to the log), "
+                        f"but these rows give {_type_name(given)}: the rows were not logged. "
+                        f"Append '{name}' as {_type_name(expected)} in every append (convert "
+                        f"it, e.g. with .astype()), or log these values under another column "
+                        f"name."
+                    )
+                table = table.set_column(position, name, fitted)
+            first = self._first_dtypes.get(name)
+            if first:  # read back with the pandas dtype the column was first appended with
+                dtypes[name] = first
+        return _with_dtypes(table, dtypes)
+
+    def _check_record(self, record: Mapping[str, Any]) -> None:
+        """Raise :class:`InputError` when a value of ``record`` does not fit the log's type
+        of its column. Cheap for the common case: a (column, Python type) that fitted without
+        a cast before is not checked again."""
+        # the columns and Python types of the whole record: one look-up for the usual call
+        signature = (tuple(record), tuple(map(type, record.values())))
+        if signature in self._accepted_records:
+            return
+        accepted, remember = self._accepted, True
+        for name, value in record.items():
+            if value is None or name in (self.timestamp, self.id):
+                continue
+            if (name, type(value)) not in accepted:
+                remember = self._check_value(name, value) and remember
+        if remember and len(self._accepted_records) < _MAX_SIGNATURES:
+            self._accepted_records.add(signature)
+
+    def _check_value(self, name: str, value: Any) -> bool:
+        """Check one value; whether its (column, Python type) is now known to fit."""
+        import pandas as pd
+
+        types = self._log_types()
+        expected = types.get(name)
+        table = _arrow(pd.DataFrame({name: [value]}))
+        given = table.schema.field(0).type
+        self._check_table(table)
+        # Remembered when the type alone decides: not when a cast was needed (31.0 fits an
+        # integer column, 31.5 does not), nor for times that may hold nanoseconds.
+        exact_type = expected is None or given == expected
+        if exact_type and (type(value) is dt.datetime or not _is_time(given)):
+            self._accepted.add((name, type(value)))
+            return True
+        return False
+
+    def _check_frame(self, frame: Any) -> None:
+        """Raise :class:`InputError` when a column of ``frame`` does not fit the log's type
+        of it. A (column, dtype) that fitted without a cast before is not checked again; the
+        others are converted to arrow column by column (the whole frame is converted when
+        it is written, in the writer's thread)."""
+        accepted = self._accepted
+        for position, (name, dtype) in enumerate(frame.dtypes.items()):
+            if (name, dtype) in accepted or name in (self.timestamp, self.id):
+                continue
+            expected = self._log_types().get(str(name))
+            table = _arrow(frame.iloc[:, [position]])
+            given = table.schema.field(0).type
+            self._check_table(table)
+            exact_type = expected is None or given == expected
+            if str(dtype) != "object" and exact_type and not _is_time(given):
+                accepted.add((name, dtype))
 
     def _with_time_and_id(self, table: Any) -> Any:
         import pyarrow as pa
@@ -414,7 +579,13 @@ class PredictionLog:
                 names.index(self.id), self.id, pc.if_else(pc.is_null(column), fresh, column)
             )
             dtypes.pop(self.id, None)
-        return _with_dtypes(table, dtypes)
+        else:
+            column = table.column(self.id)
+            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                # ids are strings on disk (labels are joined by them); the dtype appended is
+                # restored on read
+                table = table.set_column(names.index(self.id), self.id, column.cast(pa.string()))
+        return _for_disk(_with_dtypes(table, dtypes), self.timestamp, self.path)
 
     def _write_days(self, table: Any, folder: Path, key: str | None = None) -> int:
         """Write ``table`` as one new file per day of ``key`` (default: the timestamp)."""
@@ -472,7 +643,7 @@ class PredictionLog:
                 table.column_names.index(self.id), self.id, table.column(self.id).cast(pa.string())
             )
         arrived = pa.array([_now()] * table.num_rows, pa.timestamp("us", "UTC"))
-        table = table.append_column(ARRIVED_COLUMN, arrived)
+        table = _for_disk(table.append_column(ARRIVED_COLUMN, arrived), ARRIVED_COLUMN, self.path)
         with self._write_lock:
             return self._write_days(table, self.path / folder, key=ARRIVED_COLUMN)
 
@@ -586,8 +757,10 @@ def _write_file(table: Any, folder: Path, *, compression: str, sync: bool) -> Pa
                 table,
                 sink,
                 compression=compression,
-                coerce_timestamps="us",  # Spark reads microseconds; nanoseconds it refuses
-                allow_truncated_timestamps=True,
+                # Spark reads microseconds; nanoseconds it refuses. _for_disk has made every
+                # time a whole microsecond: nothing is cut here (else this raises).
+                coerce_timestamps="us",
+                allow_truncated_timestamps=False,
             )
             if sync:
                 sink.flush()
@@ -600,6 +773,127 @@ def _write_file(table: Any, folder: Path, *, compression: str, sync: bool) -> Pa
             pass
         raise
     return final
+
+
+def _is_time(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_timestamp(arrow_type)
+
+
+def _rows_of(piece: Any) -> int:
+    return len(piece) if isinstance(piece, list) else getattr(piece, "num_rows", len(piece))
+
+
+def _type_name(arrow_type: Any) -> str:
+    """``integers (int64)``, ``text (large_string)``, ``times (timestamp[us, tz=UTC])`` …"""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(arrow_type):
+        return f"categories of {_type_name(arrow_type.value_type)}"
+    kinds = (
+        (pa.types.is_boolean, "booleans"),
+        (pa.types.is_integer, "integers"),
+        (pa.types.is_floating, "numbers"),
+        (pa.types.is_string, "text"),
+        (pa.types.is_large_string, "text"),
+        (pa.types.is_timestamp, "times"),
+    )
+    kind = next((k for test, k in kinds if test(arrow_type)), "values")
+    return f"{kind} ({arrow_type})"
+
+
+def _fit(column: Any, expected: Any) -> Any:
+    """``column`` cast to ``expected`` when it is the same kind of value and nothing is lost
+    (numbers to numbers, text to text, times to times of the same time-zone awareness);
+    None when it does not fit."""
+    import pyarrow as pa
+
+    def numeric(t: Any) -> bool:
+        return pa.types.is_integer(t) or pa.types.is_floating(t)
+
+    def text(t: Any) -> bool:
+        if pa.types.is_dictionary(t):
+            return text(t.value_type)
+        return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+    given = column.type
+    same_kind = (
+        pa.types.is_null(given)
+        or (numeric(given) and numeric(expected))
+        or (text(given) and text(expected))
+        or (
+            pa.types.is_timestamp(given)
+            and pa.types.is_timestamp(expected)
+            and (given.tz is None) == (expected.tz is None)
+        )
+    )
+    if not same_kind:
+        return None
+    try:
+        return column.cast(expected)  # safe: 1.5 into integers or 2**60 into floats raises
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+
+
+def _check_microseconds(column: Any, name: str, path: Any) -> None:
+    """Raise :class:`InputError` when a time of ``column`` has a part below a microsecond
+    (the log stores microseconds; it does not cut a value silently)."""
+    import pyarrow as pa
+
+    if column.type.unit != "ns" or column.null_count == len(column):
+        return
+    try:
+        column.cast(pa.timestamp("us", column.type.tz))
+    except pa.ArrowInvalid as exc:
+        raise InputError(
+            f"column '{name}' holds times with nanoseconds, and the prediction log '{path}' "
+            "stores times to the microsecond (the unit every parquet reader, Spark too, "
+            f"reads): the rows were not logged. Round the times first (e.g. "
+            f"frame['{name}'].dt.floor('us')), or log the nanoseconds as integers "
+            f"(frame['{name}'].astype('int64'))."
+        ) from exc
+
+
+def _for_disk(table: Any, key: str, path: Any) -> Any:
+    """``table`` with its times in microseconds: the log's own time column ``key`` cut to
+    the microsecond, any other time column checked to lose nothing."""
+    import pyarrow as pa
+
+    for position, field in enumerate(table.schema):
+        if not pa.types.is_timestamp(field.type) or field.type.unit != "ns":
+            continue
+        column = table.column(position)
+        if field.name != key:
+            _check_microseconds(column, field.name, path)
+        unit = pa.timestamp("us", field.type.tz)
+        table = table.set_column(position, field.name, column.cast(unit, safe=False))
+    return table
+
+
+def _types_on_disk(path: Path, partition: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The column types (arrow) and first pandas dtypes of the log's newest data file
+    (empty for a new log): rows appended later must fit them."""
+    import pyarrow.parquet as pq
+
+    try:
+        days = sorted(
+            (d for d in path.iterdir() if d.name.startswith(f"{partition}=") and d.is_dir()),
+            reverse=True,
+        )
+        for day in days:
+            files = sorted(
+                f
+                for f in day.iterdir()
+                if f.suffix == ".parquet" and not f.name.startswith((".", "_"))
+            )
+            if files:
+                schema = pq.read_schema(files[-1])
+                dtypes = json.loads((schema.metadata or {}).get(_DTYPES_KEY, b"{}"))
+                return {f.name: f.type for f in schema}, dtypes
+    except (OSError, ValueError) as exc:  # unreadable: the next appends fix the types
+        logger.warning("prediction log %s: could not read its column types: %s", path, exc)
+    return {}, {}
 
 
 def _dtypes_of(table: Any) -> dict[str, str]:
@@ -640,7 +934,7 @@ def _arrow(frame: Any) -> Any:
     try:
         # One thread: at interpreter exit (the last flush) Python refuses new thread pools.
         table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
         raise InputError(
             f"these rows cannot be written to parquet: {exc}. Give each column one type "
             "(e.g. numbers or strings, not both)."
@@ -837,50 +1131,52 @@ def _join_late(frame: Any, folder: Path, partition: str, id_column: str) -> Any:
 # A log path as an input: "logs/churn", "logs/churn?start=2026-05-01&end=2026-05-08"
 # --------------------------------------------------------------------------------------------
 
-_QUERY = re.compile(
-    r"^(?P<path>.*?)\?(?P<query>(?:start|end|last)=[^&]*(?:&(?:start|end|last)=[^&]*)*)$"
-)
-
 
 def parse_log_source(source: str | os.PathLike) -> tuple[str, Any, Any] | None:
     """``(folder, start, end)`` when ``source`` names a prediction log, optionally with a time
     range (``?start=2026-05-01&end=2026-05-08``, or ``?last=7D``: the 7 days before now), else
-    None."""
+    None. A log with a range key other than ``start``, ``end`` and ``last`` is an
+    :class:`InputError` naming it."""
     text = os.path.expanduser(os.fspath(source))
-    start = end = None
-    match = _QUERY.match(text)
-    if match:
+    folder, mark, query_text = text.rpartition("?")
+    query: dict[str, str] = {}
+    if mark and "=" in query_text:
         from urllib.parse import parse_qs
 
-        text = match.group("path")
-        query = {
-            k: v[-1] for k, v in parse_qs(match.group("query"), keep_blank_values=True).items()
-        }
-        if not is_log(text):
-            raise DataSourceError(
-                f"'{text}' is not a prediction log (it has no {MARKER_NAME}); a time range "
-                "(?start=…&end=…) applies to prediction logs only."
+        try:
+            parsed = parse_qs(query_text, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            parsed = {}  # not a query string: maybe a path with '?' in it
+        unknown = [k for k in parsed if k not in _RANGE_KEYS]
+        if unknown and is_log(folder):
+            raise InputError(
+                f"unknown log range key {unknown[0]!r} in '{text}'; the known keys are "
+                f"{', '.join(_RANGE_KEYS)} (e.g. '{folder}?start=2026-05-01&end=2026-05-08' "
+                f"or '{folder}?last=7D')."
             )
-        if "last" in query:
-            if "start" in query:
-                raise InputError("give a log range with start= and end=, or last=, not both.")
-            import pandas as pd
+        if parsed and not unknown:
+            text, query = folder, {k: v[-1] for k, v in parsed.items()}
+            if not is_log(text):
+                raise DataSourceError(
+                    f"'{text}' is not a prediction log (it has no {MARKER_NAME}); a time range "
+                    "(?start=…&end=…) applies to prediction logs only."
+                )
+    if not query:
+        return (text, None, None) if is_log(text) else None
+    if "last" in query:
+        if "start" in query:
+            raise InputError("give a log range with start= and end=, or last=, not both.")
+        import pandas as pd
 
-            try:
-                span = pd.Timedelta(query["last"])
-            except ValueError as exc:
-                raise InputError(
-                    f"last={query['last']!r} is not a duration; use e.g. last=1D, last=12h."
-                ) from exc
-            end = _utc(query["end"], "end") if query.get("end") else pd.Timestamp.now(tz="UTC")
-            start = end - span
-        else:
-            start = _utc(query.get("start") or None, "start")
-            end = _utc(query.get("end") or None, "end")
-        return text, start, end
-    if is_log(text):
-        return text, None, None
-    return None
+        try:
+            span = pd.Timedelta(query["last"])
+        except ValueError as exc:
+            raise InputError(
+                f"last={query['last']!r} is not a duration; use e.g. last=1D, last=12h."
+            ) from exc
+        end = _utc(query["end"], "end") if query.get("end") else pd.Timestamp.now(tz="UTC")
+        return text, end - span, end
+    return text, _utc(query.get("start") or None, "start"), _utc(query.get("end") or None, "end")
 
 
 def log_rows(source: Any) -> Any:

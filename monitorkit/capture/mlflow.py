@@ -3,12 +3,16 @@ artifacts. Needs the ``mlflow`` extra (``pip install 'monitorkit[mlflow]'``)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
 import os
 import re
 import tempfile
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,32 @@ def metric_name(figure: str) -> str:
     ``_ - . /`` and space become ``_`` (``performance.recall|region=eu`` →
     ``performance.recall_region_eu``)."""
     return _UNSAFE.sub("_", figure)
+
+
+def metric_names(figures: Iterable[str]) -> dict[str, str]:
+    """Each figure's MLflow metric name (:func:`metric_name`), unique: when figures fall on
+    one name (``a|b=c`` and ``a_b_c``), a figure already MLflow-safe keeps it and the others
+    get ``_`` and 8 hex digits of a hash of the figure's own name (``a_b_c_1f0d…``), so a
+    figure's metric name does not depend on which other figures a run has."""
+    figures = list(dict.fromkeys(figures))
+    by_name: dict[str, list[str]] = {}
+    for figure in figures:
+        by_name.setdefault(metric_name(figure), []).append(figure)
+    taken = set(by_name)
+    names: dict[str, str] = {}
+    for name, group in by_name.items():
+        for figure in group:
+            if len(group) == 1 or figure == name:
+                names[figure] = name
+                continue
+            digest = hashlib.sha1(figure.encode("utf-8")).hexdigest()
+            unique, length = f"{name}_{digest[:8]}", 8
+            while unique in taken:  # a clash of hashes: longer, still deterministic
+                length += 4
+                unique = f"{name}_{digest[:length]}"
+            taken.add(unique)
+            names[figure] = unique
+    return names
 
 
 def log_to_mlflow(
@@ -55,10 +85,22 @@ def log_to_mlflow(
         Upload the files (False: metrics, params and tags only).
     """
     require("mlflow", "mlflow", "Logging to MLflow")
+    with contextlib.ExitStack() as cleanup:
+        return _log(source, cleanup, tracking_uri, experiment, run_name, artifacts)
+
+
+def _log(
+    source: Any,
+    cleanup: contextlib.ExitStack,
+    tracking_uri: str | None,
+    experiment: str,
+    run_name: str | None,
+    artifacts: bool,
+) -> str:
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
-    summary, files = _what_to_log(source)
+    summary, files = _what_to_log(source, cleanup)
     client = MlflowClient(tracking_uri=tracking_uri)
     found = client.get_experiment_by_name(experiment)
     experiment_id = found.experiment_id if found else client.create_experiment(experiment)
@@ -83,15 +125,28 @@ def log_to_mlflow(
     run_id = run.info.run_id
     try:
         metrics = []
+        severity = summary.get("severity")
+        if severity in ("ok", "warning", "critical"):  # first: never left out
+            rank = {"ok": 0, "warning": 1, "critical": 2}[severity]
+            metrics.append(Metric("severity", float(rank), stamp, 0))
+        figures = {}
         for name, value in (summary.get("figures") or {}).items():
             if isinstance(value, bool):
                 value = float(value)
             if isinstance(value, (int, float)) and math.isfinite(value):
-                metrics.append(Metric(metric_name(name), float(value), stamp, 0))
-        severity = summary.get("severity")
-        if severity in ("ok", "warning", "critical"):
-            rank = {"ok": 0, "warning": 1, "critical": 2}[severity]
-            metrics.append(Metric("severity", float(rank), stamp, 0))
+                figures[name] = float(value)
+        names = metric_names(["severity", *figures])
+        metrics += [Metric(names[name], value, stamp, 0) for name, value in figures.items()]
+        if len(metrics) > MAX_METRICS:
+            warnings.warn(
+                f"{len(metrics) - MAX_METRICS} of the run's {len(metrics)} figures were not "
+                f"logged to MLflow: at most {MAX_METRICS} metrics are logged per run (the "
+                f"first ones of summary.json's figures; the rest: "
+                f"{', '.join(m.key for m in metrics[MAX_METRICS : MAX_METRICS + 3])}, …).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            metrics = metrics[:MAX_METRICS]
         params = [
             Param(key, str(value)[:500])
             for key, value in {
@@ -101,7 +156,7 @@ def log_to_mlflow(
             }.items()
             if value not in (None, "")
         ]
-        for start in range(0, min(len(metrics), MAX_METRICS), 1000):
+        for start in range(0, len(metrics), 1000):
             client.log_batch(run_id, metrics=metrics[start : start + 1000])
         for start in range(0, len(params), 100):
             client.log_batch(run_id, params=params[start : start + 100])
@@ -116,8 +171,9 @@ def log_to_mlflow(
     return run_id
 
 
-def _what_to_log(source: Any) -> tuple[dict[str, Any], list[Path]]:
-    """The summary (a run's, or one made of a report) and the files to upload."""
+def _what_to_log(source: Any, cleanup: contextlib.ExitStack) -> tuple[dict[str, Any], list[Path]]:
+    """The summary (a run's, or one made of a report) and the files to upload (a report's
+    in a temporary folder that ``cleanup`` deletes)."""
     folder = getattr(source, "folder", source)
     if isinstance(folder, (str, os.PathLike)):
         folder = Path(folder)
@@ -131,7 +187,9 @@ def _what_to_log(source: Any) -> tuple[dict[str, Any], list[Path]]:
             "verdict": source.verdict,
             "figures": {f"{source.kind}.{k}": v for k, v in source.figures.items()},
         }
-        scratch = Path(tempfile.mkdtemp(prefix="monitorkit-mlflow-"))
+        scratch = Path(
+            cleanup.enter_context(tempfile.TemporaryDirectory(prefix="monitorkit-mlflow-"))
+        )
         (scratch / f"{source.kind}.json").write_text(source.to_json(), encoding="utf-8")
         (scratch / store.SUMMARY_NAME).write_text(json.dumps(summary, indent=2), "utf-8")
         files = [scratch / f"{source.kind}.json", scratch / store.SUMMARY_NAME]

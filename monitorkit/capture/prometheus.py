@@ -11,6 +11,7 @@ metric                                      type       labels
                                                        ``error_type`` (exception class)
 ``monitorkit_prediction_latency_seconds``   histogram  ``model``, ``model_version``
 ``monitorkit_prediction_memory_bytes``      gauge      ``model``, ``model_version``
+``monitorkit_log_errors_total``             counter    ``model``, ``model_version``
 ==========================================  =========  =======================================
 
 Report side (:func:`report_registry`, from a run's ``summary.json``; pushed to a Pushgateway
@@ -30,6 +31,7 @@ import datetime as dt
 import logging
 import math
 import os
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +54,7 @@ SERVING_METRICS = {
     "monitorkit_prediction_errors_total": "Calls of the predict function that raised.",
     "monitorkit_prediction_latency_seconds": "Latency of a call of the predict function.",
     "monitorkit_prediction_memory_bytes": "Memory of the last measured call (see memory=).",
+    "monitorkit_log_errors_total": "Calls that could not be logged or counted (served anyway).",
 }
 REPORT_METRICS = {
     "monitorkit_run_severity": "Severity of the last run: 0 ok, 1 warning, 2 critical.",
@@ -169,20 +172,36 @@ class ServingMetrics:
             labels,
             registry=self.registry,
         )
+        self._log_errors = client.Counter(
+            "monitorkit_log_errors",
+            SERVING_METRICS["monitorkit_log_errors_total"],
+            labels,
+            registry=self.registry,
+        )
         self._version = _Bounded(max_versions)
         self._error_type = _Bounded(max_error_types)
-        self._children: dict[str | None, tuple[Any, Any, Any]] = {}
+        # The counters of a model_version, by the version given (the fast path) and by its
+        # label: both hold at most max_versions (+ "other") entries, whatever the traffic.
+        self._children: dict[Any, tuple[Any, Any, Any]] = {}
+        self._children_by_label: dict[str, tuple[Any, Any, Any]] = {}
         self.server: Any = None
 
     def _for(self, model_version: str | None) -> tuple[Any, Any, Any]:
         children = self._children.get(model_version)
+        if children is not None:
+            return children
+        version = self._version(model_version)
+        children = self._children_by_label.get(version)
         if children is None:
-            version = self._version(model_version)
             children = (
                 self._requests.labels(self.model, version),
                 self._rows.labels(self.model, version),
                 self._latency.labels(self.model, version),
             )
+            self._children_by_label[version] = children
+        # Versions folded into "other" are not remembered one by one (unbounded); nor are
+        # raw values beyond the bound (1 and "1" share a label).
+        if version != OTHER and len(self._children) < 2 * self._version.limit:
             self._children[model_version] = children
         return children
 
@@ -206,6 +225,10 @@ class ServingMetrics:
             self._errors.labels(self.model, version, self._error_type(error)).inc()
         if memory_bytes is not None:
             self._memory.labels(self.model, self._version(model_version)).set(memory_bytes)
+
+    def log_error(self, *, model_version: str | None = None) -> None:
+        """Count one call that could not be logged or counted (``monitorkit_log_errors_total``)."""
+        self._log_errors.labels(self.model, self._version(model_version)).inc()
 
     def serve(self, port: int = 0, addr: str = "127.0.0.1") -> int:
         """Expose the registry at ``http://addr:port/metrics`` from a background thread;
@@ -361,6 +384,26 @@ def write_textfile(
     return path
 
 
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part (``http://u:p@host:9091`` →
+    ``http://host:9091``), for what is logged and recorded."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    text = str(url)
+    if "://" not in text:  # host:port, as push_to_gateway accepts it
+        return text.rpartition("@")[2]
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return _USERINFO.sub(r"\1", text)
+    if "@" not in parts.netloc:
+        return text
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def export_run(summary: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """Push / write a finished run's gauges as ``options`` say (``pushgateway``: URL,
     ``textfile``: folder, ``job``); returns what ``summary.json`` records under
@@ -370,13 +413,15 @@ def export_run(summary: Mapping[str, Any], options: Mapping[str, Any]) -> dict[s
     gateway = options.get("pushgateway")
     if gateway:
         job = options.get("job") or "monitorkit"
+        shown = without_credentials(gateway)  # what is logged and recorded
         try:
             push_gauges(summary, gateway, job=job)
-            recorded["pushgateway"] = {"url": gateway, "job": job, "pushed": True, "error": None}
+            recorded["pushgateway"] = {"url": shown, "job": job, "pushed": True, "error": None}
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            logger.warning("could not push the run's gauges to %s: %s", gateway, error)
-            recorded["pushgateway"] = {"url": gateway, "job": job, "pushed": False, "error": error}
+            error = f"{type(exc).__name__}: {exc}".replace(str(gateway), shown)
+            error = _USERINFO.sub(r"\1", error)
+            logger.warning("could not push the run's gauges to %s: %s", shown, error)
+            recorded["pushgateway"] = {"url": shown, "job": job, "pushed": False, "error": error}
     directory = options.get("textfile")
     if directory:
         try:

@@ -186,3 +186,37 @@ def test_the_log_of_an_instrumented_model_is_a_performance_report_input(tmp_path
     assert figures["accuracy"] == pytest.approx(figures["accuracy.baseline"])
     assert figures["error_rate"] == 0
     assert figures["latency_p95"] > 0
+
+
+def test_a_failure_to_log_never_changes_what_the_caller_gets(tmp_path):
+    log = mk.PredictionLog(tmp_path / "log")
+    predict = mk.instrument(lambda rows: np.asarray(rows).sum(axis=1), log=log,
+                            feature_names=["a", "b"])  # fmt: skip
+    # feature_names do not match the input's three columns: the row cannot be logged
+    with pytest.warns(RuntimeWarning, match="feature_names has 2 names") as caught:
+        assert predict(np.ones((2, 3))).tolist() == [3.0, 3.0]
+        assert predict(np.ones((1, 3))).tolist() == [3.0]  # the same message: no new warning
+    assert len(caught) == 1
+    assert predict.stats()["log_errors"] == 2 and predict.stats()["errors"] == 0
+    assert predict(np.ones((1, 2))).tolist() == [2.0]  # a call that fits is logged
+    # a type that does not fit the log, then a closed log: warned once each
+    typed = mk.instrument(lambda record: 0.5, log=log)
+    assert typed({"age": 31}) == 0.5
+    with pytest.warns(RuntimeWarning, match="'age'"):
+        assert typed({"age": "forty"}) == 0.5
+    log.close()
+    with pytest.warns(RuntimeWarning, match="closed"):
+        assert typed({"age": 32}) == 0.5
+    assert typed.stats()["log_errors"] == 2 and typed.stats()["calls"] == 3
+
+    def broken(record):
+        raise KeyError("the model's own")
+
+    failing = mk.instrument(broken, log=log)  # the log is closed: logging fails too
+    with pytest.warns(RuntimeWarning, match="closed"), pytest.raises(KeyError) as raised:
+        failing({"age": 1})
+    assert raised.value.args == ("the model's own",)  # the model's error, unchanged
+    assert failing.stats()["errors"] == 1 and failing.stats()["log_errors"] == 1
+    back = log.read()
+    assert "x0" not in back.columns and back["a"].dropna().tolist() == [1.0]
+    assert back["age"].dropna().tolist() == [31]

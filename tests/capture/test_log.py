@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 import monitorkit as mk
@@ -357,16 +358,17 @@ def test_bad_inputs_are_named(tmp_path):
     with pytest.raises(InputError, match="is a file"):
         PredictionLog(tmp_path / "file")
     log.append({"x": 1})
-    log.append({"x": "text"})
-    with pytest.raises(InputError, match="cannot be written to parquet"):
-        log.flush()
+    with pytest.raises(InputError, match=r"column 'x' .* holds integers .* give text"):
+        log.append({"x": "text"})
     log.append({"x": 1})
-    log.append(pd.DataFrame({"x": ["text"]}))
-    with pytest.raises(InputError, match="do not fit together"):
-        log.flush()
-    assert log.rows_dropped == 4
+    with pytest.raises(InputError, match=r"column 'x' .* holds integers .* give text"):
+        log.append(pd.DataFrame({"x": ["text"]}))
+    # only the bad appends were refused: the good rows stay buffered and are written
+    assert log.buffered_rows == 2
+    assert log.flush() == 2
+    assert log.rows_dropped == 0
     log.append({"x": 2})
-    assert log.flush() == 1  # the log goes on after dropping what it could not write
+    assert log.flush() == 1
     log.close()
     # a log re-opened elsewhere keeps the column names it was created with
     custom = PredictionLog(tmp_path / "custom", timestamp="ts", id="rid")
@@ -375,3 +377,87 @@ def test_bad_inputs_are_named(tmp_path):
     reopened = PredictionLog(tmp_path / "custom")
     assert (reopened.timestamp, reopened.id) == ("ts", "rid")
     reopened.close()
+
+
+def test_a_bad_append_is_refused_and_the_good_rows_are_written(tmp_path):
+    log = PredictionLog(tmp_path / "log", flush_seconds=0.05)
+    log.append(pd.DataFrame({"age": [31, 45], "score": [0.1, 0.2]}))
+    log.append({"age": 52, "score": 0.3})
+    with pytest.raises(InputError) as caught:
+        log.append({"age": "forty", "score": 0.4})
+    message = str(caught.value)
+    assert "'age'" in message and "int64" in message and "string" in message
+    assert "astype" in message  # and how to fix it
+    with pytest.raises(InputError, match="'age'"):
+        log.append(pd.DataFrame({"age": ["forty"], "score": [0.4]}))
+    with pytest.raises(InputError, match="'age'"):
+        log.append(pd.DataFrame({"age": [31.5], "score": [0.4]}))  # would be cut to 31
+    log.append([{"age": 60, "score": 0.5}, {"age": 61.0, "score": 0.6}])  # 61.0 is an integer
+    deadline = time.monotonic() + 10  # the background writer writes them
+    while log.rows_written < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (log.rows_written, log.rows_dropped) == (5, 0)
+    back = log.read()
+    log.close()
+    assert back["age"].tolist() == [31, 45, 52, 60, 61] and str(back["age"].dtype) == "int64"
+
+
+def test_a_log_opened_again_keeps_the_types_of_its_files(tmp_path):
+    with PredictionLog(tmp_path / "log") as log:
+        log.append({"age": 31, "timestamp": "2026-05-01T10:00Z"})
+    again = PredictionLog(tmp_path / "log")
+    with pytest.raises(InputError, match=r"column 'age' .* holds integers"):
+        again.append({"age": "forty"})
+    again.append({"age": 32})
+    again.close()
+    assert again.read()["age"].tolist() == [31, 32]
+
+
+def test_rows_that_fail_only_when_written_drop_alone(tmp_path):
+    log = PredictionLog(tmp_path / "log")
+    log.append(pd.DataFrame({"n": [1, 2]}))
+    log.append({"n": 3})
+    log.append({"n": 2**70})  # an int like 3 (not checked again), too large for int64
+    log.append({"n": 4})
+    with pytest.raises(InputError, match="cannot be written"):
+        log.flush()
+    assert (log.rows_written, log.rows_dropped) == (4, 1)
+    assert sorted(log.read()["n"].tolist()) == [1, 2, 3, 4]
+    log.close()
+
+
+def test_times_are_microseconds_and_nanoseconds_are_never_cut_silently(tmp_path):
+    exact = pd.Series(pd.to_datetime(["2026-05-01T10:00:00.123456Z"])).dt.as_unit("ns")
+    cut = pd.Series([pd.Timestamp("2026-05-01T10:00:00.123456789Z")]).dt.as_unit("ns")
+    log = PredictionLog(tmp_path / "log")
+    log.append(pd.DataFrame({"event": exact, "timestamp": exact}))
+    with pytest.raises(InputError, match=r"'event' holds times with nanoseconds.*floor"):
+        log.append(pd.DataFrame({"event": cut, "timestamp": exact}))
+    with pytest.raises(InputError, match="'event' holds times with nanoseconds"):
+        log.append({"event": cut[0]})
+    # the log's own time column is the log's to cut: it is kept to the microsecond
+    log.append(pd.DataFrame({"event": exact, "timestamp": cut}))
+    with pytest.raises(InputError, match="'when' holds times with nanoseconds"):
+        log.add_labels({"request_id": "r1", "when": cut[0]})
+    back = log.read()
+    log.close()
+    assert back["event"].tolist() == [exact[0], exact[0]]  # exact, restored at their unit
+    assert str(back["event"].dtype) == "datetime64[ns, UTC]"
+    assert back["timestamp"].tolist() == [exact[0], exact[0]]
+    assert pq.read_schema(_data_files(tmp_path / "log")[0]).field("event").type.unit == "us"
+
+
+def test_an_unknown_range_key_is_named(tmp_path):
+    with PredictionLog(tmp_path / "log") as log:
+        log.append({"x": 1, "timestamp": "2026-05-01T10:00Z"})
+    path = str(tmp_path / "log")
+    with pytest.raises(InputError, match=r"unknown log range key 'strat'.*start, end, last"):
+        parse_log_source(f"{path}?strat=2026-05-01")
+    with pytest.raises(InputError, match="'strat'"):
+        mk.read_frame(f"{path}?start=2026-05-01&strat=2026-05-02")
+    assert parse_log_source(f"{path}?start=2026-05-01&end=")[1:] == (
+        pd.Timestamp("2026-05-01", tz="UTC"),
+        None,
+    )
+    # a '?' in a path that is not a log is none of the log's business
+    assert parse_log_source(str(tmp_path / "data?.parquet")) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import warnings
 
 import pytest
@@ -11,8 +12,9 @@ mlflow = pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 import monitorkit as mk  # noqa: E402
+import monitorkit.capture.mlflow  # noqa: E402
 from monitorkit import store  # noqa: E402
-from monitorkit.capture.mlflow import log_to_mlflow, metric_name  # noqa: E402
+from monitorkit.capture.mlflow import log_to_mlflow, metric_name, metric_names  # noqa: E402
 from monitorkit.errors import InputError  # noqa: E402
 from monitorkit.runner import RunOutcome, build_summary  # noqa: E402
 
@@ -105,3 +107,29 @@ def test_metric_names_are_made_safe():
     assert metric_name("drift.column.age years.statistic") == "drift.column.age years.statistic"
     assert metric_name("age (years)") == "age _years_"
     assert metric_name("recall|region=eu") == "recall_region_eu"
+
+
+def test_metric_names_are_unique_and_stable():
+    names = metric_names(["a_b_c", "a|b=c", "a=b|c", "x"])
+    assert names["a_b_c"] == "a_b_c" and names["x"] == "x"
+    assert len(set(names.values())) == 4
+    assert names["a|b=c"].startswith("a_b_c_") and len(names["a|b=c"]) == len("a_b_c_") + 8
+    # a figure's name does not depend on the other figures, nor on their order
+    assert metric_names(["a=b|c", "a|b=c"])["a|b=c"] == names["a|b=c"]
+    assert metric_names(["a|b=c"])["a|b=c"] == "a_b_c"
+
+
+def test_a_report_logs_every_figure_under_its_own_name_and_leaves_no_files(tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    ref, cur, _ = mk.datasets.load_scenario("no_change", n_rows=1_000, seed=0)
+    report = mk.DriftReport(ref, cur)
+    uri = f"file:{tmp_path / 'mlruns'}"
+    log_to_mlflow(report, tracking_uri=uri)
+    assert list(scratch.iterdir()) == []  # the report's files were uploaded, then deleted
+    monkeypatch.setattr(monitorkit.capture.mlflow, "MAX_METRICS", 3)
+    with pytest.warns(RuntimeWarning, match=rf"{len(report.figures) - 2} of the run's"):
+        run_id = log_to_mlflow(report, tracking_uri=uri)
+    metrics = MlflowClient(tracking_uri=uri).get_run(run_id).data.metrics
+    assert len(metrics) == 3 and "severity" in metrics

@@ -25,6 +25,7 @@ from monitorkit.capture.prometheus import (  # noqa: E402
     export_run,
     push_gauges,
     report_registry,
+    without_credentials,
     write_textfile,
 )
 from monitorkit.runner import summary_payload  # noqa: E402
@@ -301,3 +302,40 @@ def test_export_run_never_raises(tmp_path, run_summary):
         "textfile": {"path": str(tmp_path / "dir" / "monitorkit_fraud.prom"), "written": True,
                      "error": None}
     }  # fmt: skip
+
+
+def test_serving_metrics_remember_a_bounded_number_of_versions():
+    metrics = ServingMetrics("churn", max_versions=3)
+    for version in range(1_000):  # e.g. a version string built per request by mistake
+        metrics.observe(1, 0.001, model_version=f"build-{version}")
+    assert len(metrics._children) <= 2 * 3
+    assert len(metrics._children_by_label) == 4  # three versions and "other"
+    get = metrics.registry.get_sample_value
+    assert get("monitorkit_predictions_total", {"model": "churn", "model_version": OTHER}) == 997
+
+
+def test_a_failure_to_log_is_counted_in_prometheus(tmp_path):
+    metrics = ServingMetrics("churn")
+    log = mk.PredictionLog(tmp_path / "log")
+    log.close()  # a closed log cannot take rows
+    predict = mk.instrument(lambda rows: [0.5] * len(rows), log=log, metrics=metrics,
+                            model_version="1.0")  # fmt: skip
+    with pytest.warns(RuntimeWarning, match="could not log"):
+        assert predict([{"a": 1}]) == [0.5]
+    predict([{"a": 2}])
+    labels = {"model": "churn", "model_version": "1.0"}
+    assert metrics.registry.get_sample_value("monitorkit_log_errors_total", labels) == 2
+    assert metrics.registry.get_sample_value("monitorkit_predictions_total", labels) == 2
+
+
+def test_pushgateway_credentials_are_not_recorded(run_summary):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there
+    recorded = export_run(run_summary, {"pushgateway": f"http://ops:s3cret@127.0.0.1:{port}"})
+    assert recorded["pushgateway"]["url"] == f"http://127.0.0.1:{port}"
+    assert recorded["pushgateway"]["pushed"] is False
+    assert "s3cret" not in json.dumps(recorded)
+    assert without_credentials("https://u:p@push.example:9091/x") == "https://push.example:9091/x"
+    assert without_credentials("u:p@push.example:9091") == "push.example:9091"
+    assert without_credentials("http://push.example:9091") == "http://push.example:9091"
