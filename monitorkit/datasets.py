@@ -1530,19 +1530,25 @@ def _classification_metrics(periods: dict[str, pd.DataFrame]) -> dict[str, float
     return metrics
 
 
+def _binary_metric(name: str, labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """The performance report's own ``name`` (scores turned into labels at 0.5, as the
+    report's default threshold) — the truth recorded with a scenario comes from the same code
+    as what the reports compute; None where it is undefined (one class, no rows)."""
+    from monitorkit.performance.metrics import METRICS, LabelArrays
+
+    labels = np.asarray(labels, dtype=np.int64)
+    scores = np.asarray(scores, dtype=np.float64)
+    arrays = LabelArrays("binary", labels, (scores >= 0.5).astype(np.int64), scores)
+    value = METRICS[name].compute(arrays) if labels.size else math.nan
+    return float(value) if math.isfinite(value) else None
+
+
 def _accuracy(frame: pd.DataFrame) -> float | None:
-    return _mean((frame["score"] >= 0.5).astype(int) == frame["label"])
+    return _binary_metric("accuracy", frame["label"].to_numpy(), frame["score"].to_numpy())
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    """Area under the ROC curve (Mann-Whitney U over average ranks); None with one class."""
-    positives = int(labels.sum())
-    negatives = len(labels) - positives
-    if positives == 0 or negatives == 0:
-        return None
-    ranks = pd.Series(scores).rank(method="average").to_numpy()
-    u = ranks[labels == 1].sum() - positives * (positives + 1) / 2
-    return float(u / (positives * negatives))
+    return _binary_metric("roc_auc", labels, scores)
 
 
 def _mean(values: Any) -> float | None:

@@ -233,6 +233,13 @@ class Calibration:
 # ---- input checks ----------------------------------------------------------------------------
 
 
+SCORE_RANGE_FIX = (
+    "confidence-based estimation needs the positive class's probability — pass "
+    "predict_proba(X)[:, 1], or map a raw margin into [0, 1] (e.g. with a sigmoid) in the "
+    "reference and in production alike."
+)
+
+
 def _scores(values: Any, name: str) -> np.ndarray:
     try:
         scores = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -246,10 +253,8 @@ def _scores(values: Any, name: str) -> np.ndarray:
     if np.isinf(scores).any() or outside.size:
         bad = np.concatenate([outside, scores[np.isinf(scores)]])
         raise InputError(
-            f"{name} has {bad.size:,} value(s) outside [0, 1] (e.g. {bad[0]!r}; min "
-            f"{bad.min()!r}, max {bad.max()!r}); confidence-based estimation needs the "
-            "positive class's probability — pass predict_proba(X)[:, 1], or map a raw margin "
-            "into [0, 1] (e.g. with a sigmoid) in the reference and in production alike."
+            f"{name} has {bad.size:,} value(s) outside [0, 1] (e.g. {bad[0]:g}; min "
+            f"{bad.min():g}, max {bad.max():g}); {SCORE_RANGE_FIX}"
         )
     return scores
 
@@ -450,6 +455,7 @@ def estimate(
     *,
     y_pred: Any = None,
     confidence: float = CONFIDENCE,
+    name: str = "y_score",
 ) -> dict[str, Any]:
     """Estimate a binary classifier's performance on unlabelled rows (module docstring).
 
@@ -465,6 +471,8 @@ def estimate(
     confidence
         Level of the band (0.95 by default; a report judging many windows widens it, see
         :func:`monitorkit.performance.metrics.cell_confidence`).
+    name
+        What the scores are called in error messages (a report passes its column).
 
     Returns
     -------
@@ -484,7 +492,7 @@ def estimate(
     (0.31, 1.0)
     """
     confidence = _confidence(confidence)
-    scores = _scores(y_score, "y_score")
+    scores = _scores(y_score, name)
     keep = np.isfinite(scores)
     if y_pred is not None:
         predicted = _labels01(y_pred, "y_pred", scores.size)

@@ -27,6 +27,7 @@ the first clicked item in the list and the hits among the first positions (see
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -322,9 +323,24 @@ def join_labels(
             "keep='last')) before joining."
         )
     overlap = [c for c in labels.columns if c != on and c in predictions.columns]
-    joined = predictions.merge(
-        labels, on=on, how="left", suffixes=("", "__label"), validate="many_to_one", sort=False
-    )
+    try:
+        joined = predictions.merge(
+            labels, on=on, how="left", suffixes=("", "__label"), validate="many_to_one", sort=False
+        )
+    except ValueError as exc:  # keys of kinds that cannot be compared (text and numbers)
+        raise InputError(
+            f"the key '{on}' is {predictions[on].dtype} in predictions but {labels[on].dtype} "
+            f"in labels, so no key can match ({exc}); convert one side, e.g. "
+            f"labels['{on}'] = labels['{on}'].astype(str)."
+        ) from None
+    if len(labels) and len(predictions) and not predictions[on].isin(labels[on]).any():
+        warnings.warn(
+            f"none of the {len(labels):,} labels' keys in '{on}' matches a prediction (e.g. "
+            f"labels {labels[on].iloc[0]!r}, predictions {predictions[on].iloc[0]!r}): every "
+            "row stays unlabelled. Are they keys of the same requests, of the same type?",
+            UserWarning,
+            stacklevel=2,
+        )
     for column in overlap:
         arrived = joined[f"{column}__label"]
         joined[column] = arrived.where(arrived.notna(), joined[column])

@@ -1157,6 +1157,13 @@ def compute_merged(
         if label_column is not None and label_column in head.columns and scan.label_01
         else "threshold",
     )
+    if plan.calibration is not None and (scan.score_low < 0 or scan.score_high > 1):
+        from monitorkit.performance.estimation import SCORE_RANGE_FIX
+
+        raise InputError(  # as the pandas report's estimate refuses them
+            f"current's prediction column '{plan.prediction}' has values outside [0, 1] "
+            f"(min {scan.score_low:g}, max {scan.score_high:g}); {SCORE_RANGE_FIX}"
+        )
     if found_task == "multiclass" and plan.cells * len(labels) ** 2 > _MAX_CONFUSION_CELLS:
         raise InputError(
             f"{len(labels):,} classes over {plan.cells:,} (window, segment) cells make "

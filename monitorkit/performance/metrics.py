@@ -25,8 +25,9 @@ its confidence interval is found:
   rows, seed 0), computed only where it decides something (a change past the warning
   tolerance).
 
-A report judges many (window, segment) cells at once, so it widens every interval to the
-level :func:`cell_confidence` gives (Bonferroni over the cells).
+A report judges many (window, segment) cells and metrics at once, so it widens every
+interval to the level :func:`cell_confidence` gives for all of its tests (Bonferroni; see
+:func:`monitorkit.performance.report.judged_tests`).
 
 Definitions (``y_true``, ``y_pred`` labels, ``y_score`` the positive class's probability):
 

@@ -697,18 +697,19 @@ def _task_metrics(prepared: PreparedLabels, names: Sequence[str] | None = None) 
 
 def _business_value(frame: pd.DataFrame, rows: np.ndarray, how: Any, name: str) -> float:
     if isinstance(how, str):
-        if how not in frame.columns:
-            raise ColumnNotFoundError(
-                f"business[{name!r}] reads column '{how}', which is not in the data (it has: "
-                f"{', '.join(map(str, list(frame.columns)[:10]))}, …)."
-            )
-        values, _ = numeric_values(frame[how])
-        values = values[rows]
+        values = _column_numbers(frame, how, name, side="the data")[rows]
         values = values[np.isfinite(values)]
         return float(values.mean()) if values.size else math.nan
     if rows.size == 0:
         return math.nan
-    return float(how(frame.iloc[rows]))
+    try:
+        return float(how(frame.iloc[rows]))
+    except Exception as exc:  # the user's function: named, with what it raised
+        raise InputError(
+            f"business[{name!r}]: the function raised {type(exc).__name__}: {exc} on "
+            f"{rows.size:,} rows; it must take a DataFrame of rows (the columns of the data) "
+            "and return a number."
+        ) from exc
 
 
 @dataclass
@@ -1422,9 +1423,10 @@ def _estimate(
             predicted = numbers
     if predicted is None:
         predicted = np.where(np.isfinite(scores), (scores >= threshold).astype(float), np.nan)
+    name = f"current's prediction column '{columns.prediction}'"
     guesses = [
         (window, estimation.estimate(calibration, scores[rows], y_pred=predicted[rows],
-                                     confidence=level))
+                                     confidence=level, name=name))
         for window, rows, _ in window_rows  # the whole of current only (docstring)
     ]  # fmt: skip
     return judge_estimates(guesses, values, judge, chosen_names)
@@ -1527,6 +1529,20 @@ def metric_infos(
     order the report shows them: model metrics, business outcomes, latency percentiles, error
     rate, resource columns, throughput. Shared by the pandas and the Dask path."""
     default, per_metric = tolerance
+    known = set(registry.METRICS) | {name for name, _, _ in business_specs}
+    known |= {name for name, _, _ in _LATENCY} | {"error_rate", *dict(RESOURCE_COLUMNS)}
+    known |= {m.name for m in chosen}  # per-class metrics (recall[cat]) are made per report
+    unknown = sorted(set(per_metric) - known)
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise InputError(
+            f"tolerance for unknown metric(s) {', '.join(map(repr, unknown))}{hint}; name a "
+            "metric of the report (scikit-learn scorer names: 'recall', 'roc_auc', 'mae', …), "
+            "a business outcome, 'latency_p95', 'error_rate', or '*' for every metric."
+        )
 
     def info(name: str, label: str, group: str, higher: bool | None, headline=False):
         return MetricInfo(name, label, group, higher, per_metric.get(name, default), headline)
@@ -1578,10 +1594,25 @@ def _finite_percentile(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if values.size else math.nan
 
 
-def _column_numbers(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
+def _column_numbers(
+    frame: pd.DataFrame, column: str, name: str, side: str = "current"
+) -> np.ndarray:
+    """A business column's values as numbers; a column holding text (or ±inf) raises: its
+    mean would silently leave those rows out."""
     if column not in frame.columns:
         raise ColumnNotFoundError(
-            f"business[{name!r}] reads column '{column}', which is not in current (current "
+            f"business[{name!r}] reads column '{column}', which is not in {side} ({side} "
             f"has: {', '.join(map(str, list(frame.columns)[:10]))}, …)."
         )
-    return numeric_values(frame[column])[0]
+    values, invalid = numeric_values(frame[column])
+    if invalid:
+        present = frame[column].dropna()
+        numbers = pd.to_numeric(present, errors="coerce")
+        bad = present[numbers.isna() | np.isinf(numbers.astype(float))]
+        example = f" (e.g. {str(bad.iloc[0])[:40]!r})" if len(bad) else ""
+        raise InputError(
+            f"business[{name!r}] reads column '{column}', which holds {invalid:,} values that "
+            f"are not finite numbers{example}; a business outcome is the mean of a numeric "
+            "column (0/1 for a rate): convert the column, or give a function of the rows."
+        )
+    return values

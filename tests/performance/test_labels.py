@@ -46,6 +46,16 @@ def test_join_labels_names_a_missing_key_and_duplicate_keys():
         mk.join_labels(_predictions(), duplicated)
 
 
+def test_join_labels_says_when_no_key_matches_or_keys_cannot_match():
+    predictions = pd.DataFrame({"request_id": ["a", "b"], "score": [0.9, 0.2]})
+    with pytest.warns(UserWarning, match="none of the 2 labels' keys in 'request_id' matches"):
+        joined = mk.join_labels(predictions, pd.DataFrame({"request_id": ["x", "y"], "y": [1, 0]}))
+    assert joined["y"].isna().all()
+    numbers = pd.DataFrame({"request_id": [1, 2], "y": [1, 0]})
+    with pytest.raises(InputError, match=r"'request_id' is \w+ in predictions but int64 in labels"):
+        mk.join_labels(predictions, numbers)
+
+
 def test_joined_labels_feed_the_report():
     scenario = mk.datasets.load_scenario("no_change", n_rows=4_000, seed=0)
     predictions = scenario.current.drop(columns="label")

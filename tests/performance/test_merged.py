@@ -362,6 +362,12 @@ def test_caller_mistakes_raise_as_for_pandas():
     unlabelled = mk.PerformanceReport(ddf.drop(columns="label"), spec, baseline=frame)
     assert unlabelled.result.note.startswith("no labels in current yet")
     assert unlabelled.severity == "ok"
+    calibrated = mk.Baseline.from_frame(_binary(3_000, 8), spec)
+    assert calibrated.calibration is not None
+    margins = (ddf.drop(columns="label")).assign(score=ddf["score"] * 4 - 2)
+    for current in (margins, margins.compute()):  # the same refusal on both paths
+        with pytest.raises(InputError, match=r"prediction column 'score' has .*outside \[0, 1\]"):
+            mk.PerformanceReport(current, spec, baseline=calibrated)
 
 
 def test_every_builtin_metric_has_a_merged_form_or_a_reason():

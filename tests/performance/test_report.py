@@ -514,3 +514,26 @@ def test_labels_in_current_without_a_model_metric_to_compare_with_are_not_judged
     assert "task=" in other_task.not_judged and other_task.severity == "critical"
     # the same data with a baseline of its own task is judged
     assert mk.PerformanceReport(scenario.current, baseline=baseline).not_judged is None
+
+
+@pytest.mark.filterwarnings("ignore:no calibration stored")
+def test_bad_report_inputs_are_named_with_the_fix():
+    scenario = mk.datasets.load_scenario("no_change", n_rows=4_000, seed=0)
+    baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+    current = scenario.current
+    with pytest.raises(InputError, match=r"unknown metric\(s\) 'recal' \(did you mean 'recall'"):
+        mk.PerformanceReport(current, baseline=baseline, tolerance={"recal": {"warning": 0.05}})
+    texts = current.assign(plan_value=current["plan"])  # words, not numbers
+    with pytest.raises(InputError, match=r"business\['value'\] reads column 'plan_value'.*e\.g\."):
+        mk.PerformanceReport(texts, baseline=baseline, business={"value": "plan_value"})
+
+    def broken(rows):
+        return rows["no_such_column"].mean()
+
+    with pytest.raises(InputError, match=r"business\['fee'\]: the function raised KeyError"):
+        mk.PerformanceReport(current, baseline=baseline, business={"fee": broken})
+    assert baseline.calibration is not None
+    margins = current.assign(score=current["score"] * 4 - 2)  # raw margins, not probabilities
+    unlabelled = margins.drop(columns="label")
+    with pytest.raises(InputError, match=r"prediction column 'score' has .* outside \[0, 1\]"):
+        mk.PerformanceReport(unlabelled, baseline=baseline)
