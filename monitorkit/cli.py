@@ -149,12 +149,18 @@ def _parser() -> argparse.ArgumentParser:
         "root folder (default: reports), one line per model.",
     )
     history.add_argument(
-        "path", nargs="?", default="reports", help="a model name, reports/<model>, or reports"
+        "path",
+        nargs="?",
+        default=None,
+        help="a model name, a model folder (reports/<model>), or a store (default: --out)",
     )
     history.add_argument("--out", default="reports", help="report store folder (default: reports)")
     history.add_argument("--limit", type=int, default=20, help="show the last N runs")
     history.add_argument(
         "--html", metavar="FILE", help="also write the history (trends, statuses) as a page"
+    )
+    history.add_argument(
+        "--overwrite", action="store_true", help="replace the --html page if it exists"
     )
     history.set_defaults(handler=_history)
 
@@ -497,9 +503,10 @@ def _table(frame, columns: list[str]) -> str:
 def _history(args: argparse.Namespace) -> int:
     from monitorkit.history import format_model_history, format_store_overview
 
-    path = Path(args.path)
-    if not path.exists() and (Path(args.out) / args.path / store.INDEX_NAME).is_file():
-        path = Path(args.out) / args.path  # a model name
+    given = args.path if args.path is not None else args.out
+    path = Path(given)
+    if not path.exists() and (Path(args.out) / given / store.INDEX_NAME).is_file():
+        path = Path(args.out) / given  # a model name
     if (path / store.INDEX_NAME).is_file():
         print(format_model_history(path, limit=args.limit))
     elif path.is_dir():
@@ -510,10 +517,18 @@ def _history(args: argparse.Namespace) -> int:
         if args.html:
             from monitorkit.history import History
 
-            page = History(path).save_html(args.html, overwrite=True)
+            try:
+                page = History(path).save_html(args.html, overwrite=args.overwrite)
+            except FileExistsError:
+                print(
+                    f"monitorkit: error: {args.html} exists and is kept; pass --overwrite to "
+                    "replace it, or another --html path.",
+                    file=sys.stderr,
+                )
+                return 2
             print(f"page: {page}", file=sys.stderr)
         return 0
-    path = Path(args.path)
+    path = Path(given)
     print(
         f"monitorkit: error: {path} is neither a report store nor a model folder "
         f"(no {store.INDEX_NAME}); run `monitorkit demo` to create one.",

@@ -211,6 +211,24 @@ def test_history_command_writes_the_page(reports, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "fraud: 60 run(s)" in done.stdout
     assert out.read_text().count('class="mk-trend"') == 3
+    # the page exists now: kept unless --overwrite
+    out.write_text("mine")
+    command = [sys.executable, "-m", "monitorkit.cli", "history", "fraud", "--out", str(reports)]
+    kept = subprocess.run(
+        [*command, "--html", str(out)], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert kept.returncode == 2 and "--overwrite" in kept.stderr and out.read_text() == "mine"
+    replaced = subprocess.run(
+        [*command, "--html", str(out), "--overwrite"],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )  # fmt: skip
+    assert replaced.returncode == 0 and 'class="mk-trend"' in out.read_text()
+    # no path: the store of --out, wherever the command runs
+    store_view = subprocess.run(
+        [sys.executable, "-m", "monitorkit.cli", "history", "--out", str(reports)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert store_view.returncode == 0 and "fraud" in store_view.stdout
 
 
 @pytest.mark.kernel
