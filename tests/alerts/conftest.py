@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,9 @@ from pathlib import Path
 import pytest
 
 from monitorkit import store
+from monitorkit.alerts import load_config
+from monitorkit.alerts.notify import ALERTS_DIR, DELIVERIES_NAME, OUTBOX_DIR
+from monitorkit.alerts.run import after_run
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
@@ -196,3 +200,48 @@ def add_history(model_dir: Path, runs: list[tuple[dt.datetime, dict]]) -> None:
                 "figures": figures,
             },
         )
+
+
+class Runs:
+    """Runs of a model without a kernel: what `monitorkit run --alerts` does after the
+    notebook, then the run's line in index.jsonl."""
+
+    def __init__(self, tmp_path: Path, config: Path, environ: dict) -> None:
+        self.model_dir = tmp_path / "reports" / "churn"
+        self.config = load_config(config)
+        self.environ = environ
+        self.sleeps: list[float] = []
+
+    def run(self, figures: dict, when: dt.datetime) -> dict:
+        folder = self.model_dir / f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        folder.mkdir(parents=True)
+        entry = after_run(
+            self.config,
+            {"figures": figures},
+            folder=folder,
+            model="churn",
+            started=when,
+            environ=self.environ,
+            sleep=self.sleeps.append,
+        )
+        store.append_index(
+            self.model_dir,
+            {
+                "run_id": folder.name,
+                "started_at": when.isoformat(),
+                "status": "succeeded",
+                "figures": figures,
+            },
+        )
+        return entry
+
+    @property
+    def alerts_dir(self) -> Path:
+        return self.model_dir / ALERTS_DIR
+
+    def outbox(self) -> list[Path]:
+        return sorted((self.alerts_dir / OUTBOX_DIR).glob("*.json"))
+
+    def deliveries(self) -> list[dict]:
+        path = self.alerts_dir / DELIVERIES_NAME
+        return [json.loads(line) for line in path.read_text().splitlines()]

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from monitorkit import store
-from monitorkit.alerts import fingerprint, load_config
-from monitorkit.alerts.notify import ALERTS_DIR, DELIVERIES_NAME, OUTBOX_DIR, STATE_NAME
+from monitorkit.alerts import fingerprint
+from monitorkit.alerts.notify import OUTBOX_DIR, STATE_NAME
 from monitorkit.alerts.run import after_run, send_test
 
-from .conftest import write_toml
+from .conftest import Runs, write_toml
 
 T0 = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.timezone.utc)
 BAD = {"performance.recall": 0.40, "performance.recall.baseline": 0.80}  # -50%: critical
@@ -55,51 +55,6 @@ def channel(kind: str, **options) -> str:
             value = json.dumps(value)
         lines.append(f"{key} = {value}")
     return "\n".join(lines) + "\n"
-
-
-class Runs:
-    """Runs of a model without a kernel: what `monitorkit run --alerts` does after the
-    notebook, then the run's line in index.jsonl."""
-
-    def __init__(self, tmp_path: Path, config: Path, environ: dict) -> None:
-        self.model_dir = tmp_path / "reports" / "churn"
-        self.config = load_config(config)
-        self.environ = environ
-        self.sleeps: list[float] = []
-
-    def run(self, figures: dict, when: dt.datetime) -> dict:
-        folder = self.model_dir / f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-        folder.mkdir(parents=True)
-        entry = after_run(
-            self.config,
-            {"figures": figures},
-            folder=folder,
-            model="churn",
-            started=when,
-            environ=self.environ,
-            sleep=self.sleeps.append,
-        )
-        store.append_index(
-            self.model_dir,
-            {
-                "run_id": folder.name,
-                "started_at": when.isoformat(),
-                "status": "succeeded",
-                "figures": figures,
-            },
-        )
-        return entry
-
-    @property
-    def alerts_dir(self) -> Path:
-        return self.model_dir / ALERTS_DIR
-
-    def outbox(self) -> list[Path]:
-        return sorted((self.alerts_dir / OUTBOX_DIR).glob("*.json"))
-
-    def deliveries(self) -> list[dict]:
-        path = self.alerts_dir / DELIVERIES_NAME
-        return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,16 +6,14 @@ the cycle, fires on a real regression, and resolves when it is over."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from pathlib import Path
 
 import numpy as np
 
 from monitorkit import store
-from monitorkit.alerts import load_config
-from monitorkit.alerts.run import after_run, exit_code
+from monitorkit.alerts.run import exit_code
 
-from .conftest import add_history, write_toml
+from .conftest import Runs, add_history, write_toml
 
 START = dt.datetime(2026, 1, 5, 6, 0, tzinfo=dt.timezone.utc)  # a Monday, 06:00 UTC
 NOISE = 0.005
@@ -58,33 +56,13 @@ class Scheduled:
                 (run_time(day, self.rng), {"performance.recall": cycle_value(day, self.rng)})
             )
         add_history(self.model_dir, history)
-        self.config = load_config(write_toml(tmp_path / "alerts.toml", RULES.format(url=url)))
+        self.runs = Runs(tmp_path, write_toml(tmp_path / "alerts.toml", RULES.format(url=url)), {})
         self.day = HISTORY_WEEKS * 7
 
     def run(self, drop: float = 0.0) -> dict:
         """The next day's run: after_run on its figures, then its line in index.jsonl."""
         when = run_time(self.day, self.rng)
-        figures = {"performance.recall": cycle_value(self.day, self.rng) - drop}
-        folder = self.model_dir / f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-        folder.mkdir(parents=True)
-        entry = after_run(
-            self.config,
-            {"figures": figures},
-            folder=folder,
-            model="churn",
-            started=when,
-            environ={},
-            sleep=lambda seconds: None,
-        )
-        store.append_index(
-            self.model_dir,
-            {
-                "run_id": folder.name,
-                "started_at": when.isoformat(),
-                "status": "succeeded",
-                "figures": figures,
-            },
-        )
+        entry = self.runs.run({"performance.recall": cycle_value(self.day, self.rng) - drop}, when)
         self.day += 1
         return entry
 
