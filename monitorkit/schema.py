@@ -9,7 +9,10 @@ Kinds
     ``numeric``, ``categorical``, ``boolean``, ``datetime``, ``text``, ``id``.
 Roles
     ``target``, ``prediction``, ``prediction_label``, ``timestamp``, ``id``, ``feature``
-    (plus the ``segments`` and ``sensitive`` lists, which tag feature columns).
+    (plus the ``segments`` and ``sensitive`` lists, which tag feature columns). The
+    per-class probability columns of ``ColumnSpec(class_scores=…)`` are model outputs: they get
+    the ``prediction`` role (drift-checked as predictions, never features), but
+    :attr:`ResolvedSpec.prediction` is never one of them.
 
 Inference rules (applied only where the user did not declare a column):
 
@@ -747,6 +750,61 @@ def _to_datetimes(values: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 
 
+class _ClassScores(Mapping):
+    """A read-only ``{class: column}`` mapping that hashes (so a spec stays hashable)."""
+
+    def __init__(self, pairs: Mapping[str, str]) -> None:
+        self._pairs = dict(pairs)
+
+    def __getitem__(self, key: str) -> str:
+        return self._pairs[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._pairs.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._pairs) == dict(other)
+
+    def __repr__(self) -> str:
+        return repr(self._pairs)
+
+
+def _class_scores(value: Any) -> _ClassScores | None:
+    """``ColumnSpec.class_scores`` checked: a mapping of class → column name, one column per
+    class; None when empty."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ColumnSpecError(
+            "ColumnSpec.class_scores must be a mapping {class: column holding that class's "
+            f"probability}}, e.g. {{'cat': 'p_cat', 'dog': 'p_dog'}}; got {type(value).__name__}."
+        )
+    pairs = {str(k): v for k, v in value.items()}
+    if len(pairs) < len(value):
+        raise ColumnSpecError(
+            f"ColumnSpec.class_scores has classes that are equal as text ({list(value)!r}); "
+            "give each class (the target's values read as text) once."
+        )
+    bad = {k: v for k, v in pairs.items() if not isinstance(v, str)}
+    if bad:
+        raise ColumnSpecError(
+            f"ColumnSpec.class_scores must map each class to a column name (string); got {bad!r}."
+        )
+    reused = sorted(c for c, n in Counter(pairs.values()).items() if n > 1)
+    if reused:
+        raise ColumnSpecError(
+            f"ColumnSpec.class_scores names column(s) {reused} for more than one class; each "
+            "class needs its own probability column."
+        )
+    return _ClassScores(pairs) if pairs else None
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """What the columns of a model's data mean. Every argument is optional.
@@ -774,6 +832,12 @@ class ColumnSpec:
         Columns holding protected attributes, for fairness checks.
     ignore
         Columns to leave out entirely.
+    class_scores
+        A multiclass model's per-class probabilities: ``{class: column}``, the class as the
+        target's values read as text (keys are converted with ``str``), the column holding the
+        model's probability of that class (numbers in [0, 1]). With it the performance report
+        computes multiclass ``roc_auc``, ``average_precision``, ``log_loss`` and ``brier``.
+        The columns get the ``prediction`` role. An empty mapping is the same as None.
 
     Examples
     --------
@@ -791,8 +855,10 @@ class ColumnSpec:
     segments: Sequence[str] = ()
     sensitive: Sequence[str] = ()
     ignore: Sequence[str] = ()
+    class_scores: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "class_scores", _class_scores(self.class_scores))
         # Lists are accepted for convenience and stored as tuples so the spec stays hashable.
         for list_field in ("categorical", "numerical", "segments", "sensitive", "ignore"):
             value = getattr(self, list_field)
@@ -824,11 +890,22 @@ class ColumnSpec:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             f.name: list(v) if isinstance(v, tuple) else v
             for f in dataclasses.fields(self)
             for v in [getattr(self, f.name)]
         }
+        # Left out when not given, so a spec without it writes what older versions read.
+        if self.class_scores is None:
+            del found["class_scores"]
+        else:
+            found["class_scores"] = dict(self.class_scores)
+        return found
+
+    @property
+    def class_score_columns(self) -> tuple[str, ...]:
+        """The columns of :attr:`class_scores` (empty without it)."""
+        return tuple(self.class_scores.values()) if self.class_scores else ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSpec:
@@ -887,11 +964,19 @@ class ResolvedSpec:
         return [info.name for info in self.columns]
 
     def role(self, role: str) -> str | None:
-        """The column holding ``role`` (``"target"``, ``"timestamp"`` …), or None."""
+        """The column holding ``role`` (``"target"``, ``"timestamp"`` …), or None. The
+        class-score columns (``ColumnSpec.class_scores``) share the ``prediction`` role but
+        are never *the* prediction."""
+        class_columns = set(self.spec.class_score_columns)
         for info in self.columns:
-            if info.role == role:
+            if info.role == role and info.name not in class_columns:
                 return info.name
         return None
+
+    @property
+    def class_scores(self) -> Mapping[str, str] | None:
+        """``{class: probability column}`` of a multiclass model, or None (the spec's)."""
+        return self.spec.class_scores
 
     @property
     def target(self) -> str | None:
@@ -1031,8 +1116,20 @@ def resolve_spec(
                     "give each role its own column."
                 )
             roles[column] = (role, "declared")
+    class_of = {column: cls for cls, column in (spec.class_scores or {}).items()}
+    for column, cls in class_of.items():
+        if column in roles:
+            raise ColumnSpecError(
+                f"column '{column}' is declared both as {roles[column][0]} and as the class "
+                f"score of '{cls}' (class_scores); give each role its own column."
+            )
 
-    _infer_roles(columns, kinds, owner, declared_roles, roles)
+    # Class scores are model outputs declared as such: kept out of role inference (they
+    # would pass for *the* prediction), then given the prediction role.
+    _infer_roles([c for c in columns if c not in class_of], kinds, owner, declared_roles, roles)
+    for column in class_of:
+        if column in kinds:
+            roles[column] = ("prediction", "declared")
 
     infos = []
     for column in columns:
@@ -1042,7 +1139,9 @@ def resolve_spec(
             kind, kind_reason = "id", kind_reason + "; id role"
         if role == "timestamp" and kind != "datetime":
             kind_reason += " (timestamp role, but values are not date-times)"
-        if role != "feature" and role_how == "declared":
+        if column in class_of:
+            source, reason = "declared", f"declared class score of '{class_of[column]}'"
+        elif role != "feature" and role_how == "declared":
             source, reason = "declared", f"declared {role}"
         elif role != "feature":
             source, reason = "inferred", f"{role_how}; {kind_reason}"
@@ -1070,6 +1169,9 @@ def _check_declared_columns(spec: ColumnSpec, frame: pd.DataFrame, name: str) ->
     ]
     for list_field in ("categorical", "numerical", "segments", "sensitive", "ignore"):
         declared += [(list_field, column) for column in getattr(spec, list_field)]
+    declared += [
+        (f"the class score of '{cls}'", column) for cls, column in (spec.class_scores or {}).items()
+    ]
     for what, column in declared:
         if column not in frame.columns:
             raise ColumnSpecError(

@@ -18,6 +18,17 @@ NaN policy: rows without a label are *unlabelled* (they count for label coverage
 with a label but a missing or non-numeric prediction (or score) are *dropped* from the metrics
 and counted.
 
+Multiclass scores (``class_scores={class: column}``, from ``ColumnSpec.class_scores``): the
+rows × classes matrix of the model's per-class probabilities, its columns in the order of
+the prepared ``classes`` — the sorted union of the labelled target's classes and the declared
+ones. Every class of the labelled target needs a column, and every column must hold numbers in
+[0, 1] (else :class:`~monitorkit.errors.InputError`, naming the column). A row with a missing
+score of any class keeps its predicted label (it stays *usable*) and is left out of the
+score-based metrics only (``roc_auc``, ``average_precision``, ``log_loss``, ``brier``).
+Declaring more than two classes makes the inferred task ``multiclass`` (a window may hold
+only two of them, and classes may be numbered); with two, the task is inferred as above and
+``class_scores`` is used only if it is ``multiclass``.
+
 Ranking: the target is the clicked item, or a list of clicked items; a missing target (or an
 empty list) means *no click*, which is an outcome, so every row is labelled. Rows whose
 prediction is missing (not a list) are dropped. The arrays hold, per row, the position of
@@ -28,6 +39,7 @@ the first clicked item in the list and the hits among the first positions (see
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +47,7 @@ import pandas as pd
 
 from monitorkit.errors import ColumnNotFoundError, InputError
 from monitorkit.performance.metrics import TASKS, LabelArrays, ranking_depth
-from monitorkit.schema import numeric_values, read_frame
+from monitorkit.schema import list_names, numeric_values, read_frame
 
 _TRUE_WORDS = {"true", "yes", "t", "y", "1"}
 _FALSE_WORDS = {"false", "no", "f", "n", "0"}
@@ -50,14 +62,16 @@ class PreparedLabels:
     y_pred: np.ndarray
     y_score: np.ndarray | None
     labelled: np.ndarray  # bool per row: the target is there
-    usable: np.ndarray  # bool per row: labelled and a prediction (and score) is there
+    usable: np.ndarray  # bool per row: labelled and a prediction (and binary score) is there
     classes: tuple[str, ...] = ()
+    # y_score of a multiclass target: None, or rows × classes (NaN where a score is missing).
 
     def arrays(self, rows: np.ndarray) -> LabelArrays:
         """The usable rows among ``rows`` (positions) as :class:`LabelArrays`."""
         rows = rows[self.usable[rows]]
         score = None if self.y_score is None else self.y_score[rows]
-        return LabelArrays(self.task, self.y_true[rows], self.y_pred[rows], score)
+        classes = self.classes if self.task == "multiclass" else ()
+        return LabelArrays(self.task, self.y_true[rows], self.y_pred[rows], score, classes)
 
 
 _LIST_TYPES = (list, tuple, np.ndarray)
@@ -136,20 +150,25 @@ def prepare_labels(
     task: str | None = None,
     threshold: float = 0.5,
     positive: object | None = None,
+    class_scores: Mapping[str, str] | None = None,
 ) -> PreparedLabels | None:
     """Aligned per-row arrays of ``frame`` (module docstring); None when no row has a label
     or the task cannot be told (no prediction). ``positive``: the binary target's positive
     class when it was found on more rows than ``frame`` (one partition of a larger frame);
-    found from ``frame``'s target by default."""
+    found from ``frame``'s target by default. ``class_scores``: ``{class: column}`` of a
+    multiclass model's per-class probabilities (module docstring); ignored for other tasks."""
     if task is not None and task not in TASKS:
         raise InputError(f"task must be one of {', '.join(TASKS)} or None; got {task!r}.")
     truth = frame[target]
     if prediction is None and prediction_label is None:
         return None
     predicted_column = prediction if prediction in frame.columns else prediction_label
+    inferred = task is None
     task = task or infer_task(
         truth, frame[predicted_column] if predicted_column in frame.columns else None
     )
+    if inferred and task in ("binary", "regression") and class_scores and len(class_scores) > 2:
+        task = "multiclass"  # a window may hold two of the classes, or numbered classes
     if task is None:
         return None
     if task == "ranking":
@@ -203,7 +222,60 @@ def prepare_labels(
     classes = tuple(sorted({str(v) for v in y_true[labelled]}))
     y_true = np.where(labelled, y_true, "").astype(str)
     y_pred = np.where(predicted.notna().to_numpy(), y_pred, "").astype(str)
-    return PreparedLabels(task, y_true, y_pred, None, labelled, usable, classes=classes)
+    score = None
+    if class_scores:
+        classes = tuple(sorted(set(classes) | {str(c) for c in class_scores}))
+        score = _class_score_matrix(frame, target, classes, class_scores)
+    return PreparedLabels(task, y_true, y_pred, score, labelled, usable, classes=classes)
+
+
+def _class_score_matrix(
+    frame: pd.DataFrame,
+    target: str,
+    classes: tuple[str, ...],
+    class_scores: Mapping[str, str],
+) -> np.ndarray:
+    """The rows × ``classes`` probability matrix of ``class_scores`` (module docstring),
+    checked: every class has a column, each numeric, within [0, 1]."""
+    class_scores = {str(c): column for c, column in class_scores.items()}
+    lacking = [c for c in classes if c not in class_scores]
+    if lacking:
+        shown = ", ".join(repr(c) for c in lacking[:5])
+        raise InputError(
+            f"target '{target}' has class(es) {shown} without a score column in "
+            f"class_scores (declared for: {', '.join(map(repr, sorted(class_scores)))}); add "
+            f"each, e.g. ColumnSpec(class_scores={{..., {lacking[0]!r}: '<its probability "
+            "column>'}), or leave class_scores out for label-only metrics."
+        )
+    matrix = np.empty((len(frame), len(classes)))
+    for k, cls in enumerate(classes):
+        column = class_scores[cls]
+        if column not in frame.columns:
+            raise ColumnNotFoundError(
+                f"class_scores names '{column}' as the probability of class '{cls}', but the "
+                f"data has no such column (it has: {list_names(frame.columns, near=column)}); "
+                "fix the name in ColumnSpec(class_scores=…)."
+            )
+        values = frame[column]
+        numbers, invalid = numeric_values(values)
+        if not pd.api.types.is_numeric_dtype(values.dtype) or invalid:
+            examples = values[values.notna() & ~np.isfinite(numbers)].astype(str).unique()[:3]
+            raise InputError(
+                f"class score column '{column}' (class '{cls}') must hold probabilities "
+                f"(numbers in [0, 1]); it is {values.dtype} with values such as "
+                f"{', '.join(map(repr, examples)) or 'none that are numbers'}; convert it "
+                "(e.g. pd.to_numeric) or fix ColumnSpec(class_scores=…)."
+            )
+        outside = np.isfinite(numbers) & ((numbers < 0) | (numbers > 1))
+        if outside.any():
+            raise InputError(
+                f"class score column '{column}' (class '{cls}') has {int(outside.sum()):,} "
+                f"value(s) outside [0, 1] (e.g. {numbers[outside][0]:g}); class scores must "
+                "be probabilities — pass the model's predict_proba output, not logits or "
+                "decision values."
+            )
+        matrix[:, k] = numbers
+    return matrix
 
 
 def _prepare_ranking(truth: pd.Series, shown: pd.Series) -> PreparedLabels:

@@ -89,6 +89,7 @@ is set up, else Dask's default).
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -759,9 +760,15 @@ class MergedMetric:
 MERGED: dict[tuple[str, str], MergedMetric] = {}
 """(task, metric name) → its merged form. Metrics without one are shown, not computed."""
 
-NOT_MERGED = {
+NOT_MERGED: dict[str | tuple[str, str], str] = {
     "median_absolute_error": "a median does not merge across partitions",
 }
+"""Why a metric (by name, or by (task, name)) has no merged form, as the report shows it."""
+for _name in ("roc_auc", "average_precision", "log_loss", "brier"):
+    NOT_MERGED[("multiclass", _name)] = (
+        "multiclass scores (ColumnSpec.class_scores) are not merged across partitions yet; "
+        "compute the report on a pandas frame (e.g. current.compute()) for it"
+    )
 
 
 NO_MERGED_INTERVAL = (
@@ -948,7 +955,9 @@ def _merged_form(task: str, metric: registry.Metric) -> MergedMetric | str:
         return hits if metric.name.startswith("hit_rate@") else precision
     if (task, metric.name) in MERGED:
         return MERGED[(task, metric.name)]
-    reason = NOT_MERGED.get(metric.name, "it has no merged form (register_merged)")
+    reason = NOT_MERGED.get((task, metric.name)) or NOT_MERGED.get(
+        metric.name, "it has no merged form (register_merged)"
+    )
     return f"not computed on Dask input: {reason}"
 
 
@@ -980,6 +989,8 @@ def compute_merged(
         raise InputError(f"threshold must be a score in [0, 1]; got {threshold!r}.")
     if task is not None and task not in registry.TASKS:
         raise InputError(f"task must be one of {', '.join(registry.TASKS)} or None; got {task!r}.")
+    if isinstance(baseline, (str, os.PathLike)) and str(baseline).lower().endswith(".json"):
+        baseline = Baseline.load(baseline)  # its spec applies, as on the pandas path
     if spec is None and isinstance(baseline, Reference) and baseline.baseline is not None:
         spec = baseline.baseline.spec.spec
     if spec is None and isinstance(baseline, Baseline):
@@ -1085,6 +1096,8 @@ def compute_merged(
         chosen += registry.class_metrics(sorted(scan.target_strings))
     if found_task == "binary" and not scan.has_score:
         chosen = [m for m in chosen if not m.needs_score]
+    if found_task == "multiclass" and not columns.resolved.class_scores:
+        chosen = [m for m in chosen if not m.needs_score]  # labels only, as on pandas rows
     latency_column = next((c for c in pandas_report.LATENCY_COLUMNS if c in head.columns), None)
     has_errors = pandas_report.ERROR_COLUMN in head.columns
     resources = [

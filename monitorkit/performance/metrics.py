@@ -36,6 +36,27 @@ Definitions (``y_true``, ``y_pred`` labels, ``y_score`` the positive class's pro
   value (no predicted positive for precision) is NaN, never 0.
 * ``log_loss``: natural log, probabilities clipped to ``[eps, 1 - eps]`` (float64 eps), as
   :func:`sklearn.metrics.log_loss`.
+* multiclass score metrics, only when the spec declares the model's per-class probabilities
+  (``ColumnSpec(class_scores={class: column})``; ``y_score`` is then the rows × classes
+  matrix P, columns in the order of ``LabelArrays.classes``, Y the one-hot target):
+
+  - ``roc_auc``: the mean over classes of the one-vs-rest ROC AUC of P[:, k] (as
+    ``sklearn.metrics.roc_auc_score(y, P, multi_class="ovr", average="macro",
+    labels=classes)``);
+  - ``average_precision``: the mean over classes of the one-vs-rest average precision of
+    P[:, k] (as ``average_precision_score(Y, P, average="macro")``);
+  - ``log_loss``: the mean over rows of −ln clip(P[i, y_i], eps, 1 − eps), float64 eps (as
+    ``sklearn.metrics.log_loss(y, P, labels=classes)`` since scikit-learn 1.5: each
+    probability clipped on its own, rows *not* renormalised to sum to 1);
+  - ``brier``: the mean over rows of Σ_k (P[i, k] − Y[i, k])², in [0, 2] (as
+    ``sklearn.metrics.brier_score_loss(y, P, labels=classes)``, scikit-learn ≥ 1.7, whose
+    binary form is the familiar (p − y)² in [0, 1]).
+
+  Rows with a missing score of any class are left out of these four only. ROC AUC and
+  average precision are NaN when a class of ``classes`` has no row in the window (ROC AUC
+  also when one class has every row), and are judged only with :data:`MIN_CLASS_ROWS` rows
+  of each class and of the rest; their intervals are the bootstrap's, log loss's and
+  Brier's the normal interval of the per-row mean.
 * ``calibration_error``: expected calibration error over 10 equal-width bins of the score,
   ``(0, 0.1], (0.1, 0.2], …, (0.9, 1]`` (0 in the first, as
   :func:`sklearn.calibration.calibration_curve`): Σ (rows in bin / rows) ·
@@ -125,7 +146,9 @@ class LabelArrays:
     """Aligned arrays of one window (rows with a missing label or prediction left out).
 
     ``binary``: ``y_true`` and ``y_pred`` are 0/1 integers and ``y_score`` the positive
-    class's score (or None). ``multiclass``: labels as strings, no score. ``regression``:
+    class's score (or None). ``multiclass``: labels as strings; ``y_score`` None, or the
+    rows × classes matrix of the model's per-class probabilities (NaN where a row's score is
+    missing), its columns in the order of ``classes``. ``regression``:
     floats, no score. ``ranking``: ``y_true`` is the 1-based position of the first hit
     (clicked item) in the list shown, 0 when none; ``y_pred`` a 2-D integer array, the hits
     among the first 1, 2, …, ``depth`` positions (cumulative, one column per position; see
@@ -136,13 +159,14 @@ class LabelArrays:
     y_true: np.ndarray
     y_pred: np.ndarray
     y_score: np.ndarray | None = None
+    classes: tuple[str, ...] = ()  # multiclass: the columns of a 2-D y_score
 
     def __len__(self) -> int:
         return int(self.y_true.size)
 
     def take(self, rows: np.ndarray) -> LabelArrays:
         score = None if self.y_score is None else self.y_score[rows]
-        return LabelArrays(self.task, self.y_true[rows], self.y_pred[rows], score)
+        return LabelArrays(self.task, self.y_true[rows], self.y_pred[rows], score, self.classes)
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,8 @@ class Metric:
         """Why these rows are too few to judge the metric on, or None."""
         if self.view is not None:
             arrays = self.view(arrays)
+        if self.needs_score and _class_matrix(arrays):
+            arrays = _scored(arrays)  # rows with every class's score
         n = len(arrays)
         if n < MIN_LABELLED_ROWS:
             return f"too few rows ({n} < {MIN_LABELLED_ROWS})"
@@ -209,6 +235,13 @@ class Metric:
                 ],
                 "both": [("positives", positives), ("negatives", n - positives)],
             }.get(self.min_class, [])
+        elif self.needs_score and _class_matrix(arrays):
+            # One class against the rest, for every class the scores cover (absent ones too).
+            sizes = _one_hot(arrays).sum(axis=0)
+            k = int(np.argmin(np.minimum(sizes, n - sizes)))
+            smallest = int(min(sizes[k], n - sizes[k]))
+            side = "rows of" if sizes[k] <= n - sizes[k] else "rows not of"
+            counts = [(f"{side} class '{arrays.classes[k]}'", smallest)]
         else:
             _, sizes = np.unique(arrays.y_true, return_counts=True)
             counts = [("rows of the smallest class", int(sizes.min()))]
@@ -418,8 +451,77 @@ def _clipped(arrays: LabelArrays) -> np.ndarray:
 
 
 def _log_losses(arrays: LabelArrays) -> np.ndarray:
+    """Per-row log loss; multiclass: −ln clip(P[i, y_i]) (NaN for a row without scores)."""
+    if _class_matrix(arrays):
+        p = np.clip(arrays.y_score.astype(float), _EPS, 1 - _EPS)
+        return -np.log(np.sum(p * _one_hot(arrays), axis=1))
     p, y = _clipped(arrays), arrays.y_true
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _brier_rows(arrays: LabelArrays) -> np.ndarray:
+    """Per-row Brier score; multiclass: Σ_k (P[i, k] − Y[i, k])² (NaN without scores)."""
+    if _class_matrix(arrays):
+        return np.sum((arrays.y_score.astype(float) - _one_hot(arrays)) ** 2, axis=1)
+    return (arrays.y_score - arrays.y_true) ** 2
+
+
+def _finite_mean_of(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+# ---- multiclass scores (ColumnSpec(class_scores=…)) ----------------------------------------
+
+
+def _class_matrix(arrays: LabelArrays) -> bool:
+    """Whether ``arrays`` hold a multiclass rows × classes probability matrix."""
+    return arrays.task == "multiclass" and arrays.y_score is not None and arrays.y_score.ndim == 2
+
+
+def _scored(arrays: LabelArrays) -> LabelArrays:
+    """The rows whose every class score is there."""
+    keep = np.isfinite(arrays.y_score).all(axis=1)
+    return arrays if keep.all() else arrays.take(np.flatnonzero(keep))
+
+
+def _one_hot(arrays: LabelArrays) -> np.ndarray:
+    """Y: rows × classes, 1.0 where the row's label is the class."""
+    return (arrays.y_true[:, None] == np.asarray(arrays.classes, dtype=object)[None, :]).astype(
+        float
+    )
+
+
+def _one_vs_rest(arrays: LabelArrays, binary: Callable[[LabelArrays], float]) -> float:
+    """The mean over classes of ``binary`` on each class's score against the rest (NaN when
+    it is undefined for any class, e.g. a class with no row in the window)."""
+    arrays = _scored(arrays)
+    if len(arrays) == 0 or not arrays.classes:
+        return math.nan
+    truth = _one_hot(arrays).astype(np.int64)
+    values = [
+        binary(LabelArrays("binary", truth[:, k], truth[:, k], arrays.y_score[:, k]))
+        for k in range(len(arrays.classes))
+    ]
+    return float(np.mean(values))
+
+
+def _roc_auc(a: LabelArrays) -> float:
+    return _one_vs_rest(a, _rank_auc) if _class_matrix(a) else _rank_auc(a)
+
+
+def _average_precision(a: LabelArrays) -> float:
+    if _class_matrix(a):
+        return _one_vs_rest(a, _fast_average_precision)
+    return _fast_average_precision(a)
+
+
+def _log_loss(a: LabelArrays) -> float:
+    return _finite_mean_of(_log_losses(a))
+
+
+def _brier(a: LabelArrays) -> float:
+    return _finite_mean_of(_brier_rows(a))
 
 
 def calibration_bins(
@@ -633,6 +735,8 @@ def _blocks(
 def _resampled_auc(a: LabelArrays) -> Callable[[np.ndarray], float] | None:
     """:func:`_rank_auc` of a resample: rank sums from the weighted tie blocks (whole and
     half numbers, exact in float64 as rankdata's average ranks are)."""
+    if a.task != "binary":
+        return None  # multiclass: resamples of the rows, computed as they are
     n = len(a)
     order, starts = _sorted_blocks(a.y_score, descending=False)
     truth = a.y_true[order]
@@ -654,6 +758,8 @@ def _resampled_auc(a: LabelArrays) -> Callable[[np.ndarray], float] | None:
 def _resampled_average_precision(a: LabelArrays) -> Callable[[np.ndarray], float] | None:
     """:func:`_fast_average_precision` of a resample: the same tie blocks (those drawn), the
     same whole-number cumulative counts, so the same arrays are summed."""
+    if a.task != "binary":
+        return None
     n = len(a)
     order, starts = _sorted_blocks(a.y_score, descending=True)
     truth = a.y_true[order]
@@ -768,7 +874,9 @@ def delong_variance(y_true: np.ndarray, y_score: np.ndarray) -> tuple[float, flo
     return auc, float(v10.var(ddof=1) / m + v01.var(ddof=1) / n)
 
 
-def _roc_auc_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
+def _roc_auc_interval(a: LabelArrays, confidence: float) -> tuple[float, float] | None:
+    if a.task != "binary":
+        return None  # a macro average over classes: the bootstrap
     auc, var = delong_variance(a.y_true, a.y_score)
     if not math.isfinite(var):
         return math.nan, math.nan
@@ -776,9 +884,11 @@ def _roc_auc_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
     return max(0.0, auc - half), min(1.0, auc + half)
 
 
-def _average_precision_interval(a: LabelArrays, confidence: float) -> tuple[float, float]:
+def _average_precision_interval(a: LabelArrays, confidence: float) -> tuple[float, float] | None:
     """The logit interval of average precision (Boyd, Eng & Page 2013):
     logit(AP) ± z / √(P · AP · (1 − AP)), P the number of positives."""
+    if a.task != "binary":
+        return None  # a macro average over classes: the bootstrap
     return average_precision_interval_of(
         _fast_average_precision(a), int(np.sum(a.y_true == 1)), confidence
     )
@@ -865,9 +975,9 @@ for _metric in (
     Metric(
         "roc_auc",
         "ROC AUC",
-        ("binary",),
+        _CLASSIFICATION,
         True,
-        _rank_auc,
+        _roc_auc,
         needs_score=True,
         min_class="both",
         headline=True,
@@ -877,9 +987,9 @@ for _metric in (
     Metric(
         "average_precision",
         "average precision",
-        ("binary",),
+        _CLASSIFICATION,
         True,
-        _fast_average_precision,
+        _average_precision,
         needs_score=True,
         min_class="both",
         resampled=_resampled_average_precision,
@@ -888,20 +998,20 @@ for _metric in (
     Metric(
         "log_loss",
         "log loss",
-        ("binary",),
+        _CLASSIFICATION,
         False,
-        lambda a: float(_log_losses(a).mean()),
+        _log_loss,
         needs_score=True,
         per_row=_log_losses,
     ),
     Metric(
         "brier",
         "Brier score",
-        ("binary",),
+        _CLASSIFICATION,
         False,
-        lambda a: float(np.mean((a.y_score - a.y_true) ** 2)),
+        _brier,
         needs_score=True,
-        per_row=lambda a: (a.y_score - a.y_true) ** 2,
+        per_row=_brier_rows,
     ),
     Metric(
         "calibration_error",

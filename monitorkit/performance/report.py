@@ -659,7 +659,13 @@ def metric_values(
     prepared = None
     if target is not None and target in frame.columns and prediction in frame.columns:
         prepared = prepare_labels(
-            frame, target, prediction, resolved.prediction_label, task=task, threshold=threshold
+            frame,
+            target,
+            prediction,
+            resolved.prediction_label,
+            task=task,
+            threshold=threshold,
+            class_scores=resolved.class_scores,
         )
     business_specs = _business_specs(business)
     for segment, rows in segment_rows(frame, segments):
@@ -946,6 +952,8 @@ def compute_performance(
     frame = read_frame(current, name="current")
     from monitorkit.reference import Reference
 
+    if isinstance(baseline, (str, os.PathLike)) and str(baseline).lower().endswith(".json"):
+        baseline = Baseline.load(baseline)  # its spec (roles, segments, class scores) applies
     if spec is None and isinstance(baseline, Reference) and baseline.baseline is not None:
         spec = baseline.baseline.spec.spec
     if spec is None and isinstance(baseline, Baseline):
@@ -980,6 +988,7 @@ def compute_performance(
             columns.prediction_label,
             task=task,
             threshold=threshold,
+            class_scores=columns.resolved.class_scores,
         )
         if prepared is None:
             note = f"no labels in current yet (column '{columns.target}' is empty)"
@@ -1312,6 +1321,9 @@ def _rank_causes(
                 resolved.prediction_label,
                 task=prepared.task if prepared is not None else None,
                 threshold=threshold,
+                class_scores=resolved.class_scores
+                if set(resolved.spec.class_score_columns) <= set(base.frame.columns)
+                else None,
             )
         ref_compute = computer(base.frame, ref_labels)
         if ref_compute is not None:

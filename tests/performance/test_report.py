@@ -537,3 +537,15 @@ def test_bad_report_inputs_are_named_with_the_fix():
     unlabelled = margins.drop(columns="label")
     with pytest.raises(InputError, match=r"prediction column 'score' has .* outside \[0, 1\]"):
         mk.PerformanceReport(unlabelled, baseline=baseline)
+
+
+def test_a_baseline_file_brings_its_spec(tmp_path):
+    """``baseline="file.json"`` without ``spec=``: the saved spec's roles and segments apply,
+    as with the loaded Baseline."""
+    scenario = mk.datasets.load_scenario("no_change", n_rows=4_000, seed=0)
+    baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+    path = baseline.save(tmp_path / "baseline.json")
+    from_file = mk.PerformanceReport(scenario.current, baseline=str(path)).to_frame()
+    loaded = mk.PerformanceReport(scenario.current, baseline=mk.Baseline.load(path)).to_frame()
+    assert set(from_file["segment"]) == set(loaded["segment"]) and len(set(loaded["segment"])) > 1
+    assert from_file["value"].equals(loaded["value"])
