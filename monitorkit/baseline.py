@@ -315,7 +315,9 @@ def model_metrics(
             metrics["predicted_positive_rate"] = float(prepared.y_pred[prepared.usable].mean())
     elif "mae" in metrics:
         y, _ = numeric_values(frame[target])
-        p, _ = numeric_values(frame[prediction])
+        p, _ = numeric_values(
+            frame[prediction if prediction in frame else resolved.prediction_label]
+        )
         ok = np.isfinite(y) & np.isfinite(p)
         metrics["mean_target"] = float(y[ok].mean())
     return metrics

@@ -596,10 +596,10 @@ def run_template(
         from monitorkit.capture.prometheus import export_run
 
         summary["prometheus"] = export_run(summary, prometheus)
-    # Scrubbed like every other file of the run (delivery errors and URLs are already).
-    text = _scrub(json.dumps(summary, indent=2, default=str) + "\n", secret_values)
-    store.write_atomic(folder / store.SUMMARY_NAME, text)
-    summary = json.loads(text)
+    # Scrubbed like every other file of the run (delivery errors and URLs are already): its
+    # strings, so that a secret that reads like part of a number cannot break the JSON.
+    summary = _scrub_strings(summary, [s for s in secret_values if len(s) >= 4])
+    store.write_json_atomic(folder / store.SUMMARY_NAME, summary)
     _log_ending(folder / store.LOG_NAME, summary, secret_values)
     store.append_index(folder.parent, index_record(summary))
     return RunResult(
@@ -917,6 +917,23 @@ def _scrub(text: str, secret_values: list[str]) -> str:
         if escaped != value:
             text = text.replace(escaped, REDACTED)
     return text
+
+
+def _scrub_strings(value: Any, secret_values: list[str]) -> Any:
+    """``value`` (JSON-like: dicts, lists, strings, numbers) with every string — keys too —
+    scrubbed of the secrets; numbers and the structure left as they are."""
+    if not secret_values:
+        return value
+    if isinstance(value, str):
+        return _scrub(value, secret_values)
+    if isinstance(value, Mapping):
+        return {
+            _scrub(str(k), secret_values): _scrub_strings(v, secret_values)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_scrub_strings(v, secret_values) for v in value]
+    return value
 
 
 def _describe_error(exc: BaseException) -> dict[str, Any]:

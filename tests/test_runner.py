@@ -287,3 +287,14 @@ def test_a_plot_as_the_last_line_of_a_cell_shows_in_a_fresh_kernel(in_tmp, make_
     outputs = notebook.cells[-1]["outputs"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1, outputs  # the picture, once, not only "<Figure size …>"
+
+
+def test_the_summary_is_scrubbed_string_by_string_so_numbers_stay_numbers():
+    from monitorkit.runner import REDACTED, _scrub_strings
+
+    summary = {"rows": 120000, "verdict": "token 1200 leaked", "nested": [{"url": "x/1200/y"}]}
+    scrubbed = _scrub_strings(summary, ["1200"])
+    assert scrubbed["rows"] == 120000  # a secret that reads like part of a number: kept
+    assert scrubbed["verdict"] == f"token {REDACTED} leaked"
+    assert scrubbed["nested"][0]["url"] == f"x/{REDACTED}/y"
+    assert json.loads(json.dumps(scrubbed)) == scrubbed

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from scipy import stats
 
 SEASONAL_MATCHES = ("weekday", "hour", "weekday_hour")
+DEFAULT_WEEKS = 8
+"""A seasonal baseline looks back this many weeks by default."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def seasonal_values(
     now: dt.datetime,
     *,
     match: str = "weekday",
-    weeks: int = 4,
+    weeks: int = DEFAULT_WEEKS,
     tolerance_hours: float = 0.0,
 ) -> list[float]:
     """The finite values of earlier ``(time, value)`` points in the same season as ``now``

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitorkit._toml import load_toml
-from monitorkit.alerts.baselines import SEASONAL_MATCHES
+from monitorkit.alerts.baselines import DEFAULT_WEEKS, SEASONAL_MATCHES
 from monitorkit.errors import InputError
 from monitorkit.severity import Severity
 
@@ -61,7 +61,6 @@ COMPARISONS = ("above", "below", "change_from_baseline", "band", "seasonal")
 DIRECTIONS = ("up", "down", "both")
 DEFAULT_CHANGE = {"warning": -0.10, "critical": -0.15}
 DEFAULT_K = {"warning": 3.0, "critical": 4.0}
-DEFAULT_WEEKS = 8
 DEFAULT_MIN_HISTORY = 4
 DEFAULT_COOLDOWN_S = 24 * 3600.0
 BAND_METHODS = ("rolling", "ewma")

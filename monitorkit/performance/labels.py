@@ -141,6 +141,15 @@ def _binary(values: pd.Series, positive: object) -> np.ndarray:
     return out
 
 
+def with_declared_classes(task: str | None, class_scores: Mapping[str, str] | None) -> str | None:
+    """An inferred ``binary`` or ``regression`` task is ``multiclass`` when ``class_scores``
+    declares more than two classes: a window may hold two of them, and numbered classes
+    (0, 1, 2) read as a regression target. Shared by the pandas and the Dask path."""
+    if task in ("binary", "regression") and class_scores and len(class_scores) > 2:
+        return "multiclass"
+    return task
+
+
 def prepare_labels(
     frame: pd.DataFrame,
     target: str,
@@ -167,8 +176,8 @@ def prepare_labels(
     task = task or infer_task(
         truth, frame[predicted_column] if predicted_column in frame.columns else None
     )
-    if inferred and task in ("binary", "regression") and class_scores and len(class_scores) > 2:
-        task = "multiclass"  # a window may hold two of the classes, or numbered classes
+    if inferred:
+        task = with_declared_classes(task, class_scores)
     if task is None:
         return None
     if task == "ranking":

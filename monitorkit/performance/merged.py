@@ -44,9 +44,10 @@ approximate (a mergeable sketch)
 fairness (binary, the spec's ``sensitive`` columns; exact)
     per sensitive column, the usable rows of each (window, group) as tn, fp, fn, tp; the
     groups are :func:`~monitorkit.performance.fairness.choose_groups`' over the whole frame
-    (its 50 most frequent values, a tie at the last place broken by the order the partitions
-    report them), and :func:`~monitorkit.performance.fairness.judge_counts` turns the merged
-    counts into the pandas report's group rates and gaps — equal to them.
+    (its 50 most frequent values, a tie at the last place broken by the order values are
+    first seen, partition by partition, as on the pandas path), and
+    :func:`~monitorkit.performance.fairness.judge_counts` turns the merged counts into the
+    pandas report's group rates and gaps — equal to them.
 estimation without labels (a baseline with a calibration; whole of current, per window)
     per window the rows and the expected tp, fp, fn, tn (sums of the calibrated
     probabilities: equal to pandas' up to summation order), and the weights ``1 − p`` and
@@ -100,7 +101,12 @@ import pandas as pd
 
 from monitorkit.errors import ColumnSpecError, InputError, require
 from monitorkit.performance import metrics as registry
-from monitorkit.performance.labels import _positive_of, infer_task, prepare_labels
+from monitorkit.performance.labels import (
+    _positive_of,
+    infer_task,
+    prepare_labels,
+    with_declared_classes,
+)
 from monitorkit.performance.results import (
     OVERALL,
     MetricValue,
@@ -239,7 +245,13 @@ def _merge_scans(scans: Sequence[_Scan]) -> _Scan:
         ):
             for column, counts in found.items():
                 before = into.get(column)
-                into[column] = counts if before is None else before.add(counts, fill_value=0)
+                # Summed in the order values were first seen, partition by partition (as the
+                # pandas path sees them): Series.add would sort the labels.
+                into[column] = (
+                    counts
+                    if before is None
+                    else pd.concat([before, counts]).groupby(level=0, sort=False).sum()
+                )
         for column, missing in scan.sensitive_missing.items():
             total.sensitive_missing[column] = total.sensitive_missing.get(column, 0) + missing
     return total
@@ -1025,12 +1037,18 @@ def compute_merged(
     else:
         labels_possible = True
     truth_dtype = head[target].dtype if labels_possible else None
+    declared = with_declared_classes("binary", columns.resolved.class_scores) == "multiclass"
     text_labels = labels_possible and (
         task == "multiclass"
         or (
             task is None
-            and not pd.api.types.is_numeric_dtype(truth_dtype)
-            and not pd.api.types.is_bool_dtype(truth_dtype)
+            and (
+                declared
+                or (
+                    not pd.api.types.is_numeric_dtype(truth_dtype)
+                    and not pd.api.types.is_bool_dtype(truth_dtype)
+                )
+            )
         )
     )
     scan_plan = {
@@ -1070,6 +1088,7 @@ def compute_merged(
             found_task = "ranking"
         elif scan.target_values is not None and len(scan.target_values):
             found_task = infer_task(scan.target_values.astype(truth_dtype))
+            found_task = with_declared_classes(found_task, columns.resolved.class_scores)
         if found_task == "binary":
             positive = _positive_of(scan.target_values.astype(truth_dtype))
         if found_task == "multiclass":

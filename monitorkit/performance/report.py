@@ -344,9 +344,10 @@ class PerformanceReport(Report, kind="performance"):
         ``<metric>.rows`` (the rows it was computed on); per segment the same four with
         ``|<segment>`` appended (``recall|region=north``, ``recall.baseline|region=north``: the
         baseline of that segment); estimated (without labels) ``<metric>.estimated``; per
-        fairness gap on the whole ``<measure>|<attribute>`` and its ``<measure>.rows|<attribute>``
-        (the labelled rows it was computed on); ``label_coverage``, ``rows``,
-        ``labelled_rows``, ``problems``, ``fairness_problems``, ``concept_shifts``."""
+        fairness gap on the whole ``<measure>|<attribute>`` and ``<measure>.rows|<attribute>``
+        (the labelled rows of current, what ``min_rows`` of an alert rule reads);
+        ``label_coverage``, ``rows``, ``labelled_rows``, ``problems``, ``fairness_problems``,
+        ``concept_shifts``."""
         result = self.result
         figures: dict[str, float] = {"rows": result.current_rows, "problems": len(self.problems)}
         if result.windows:
@@ -657,7 +658,8 @@ def metric_values(
     segments = [c for c in segments if c in frame.columns]
     found: dict[str, float] = {}
     prepared = None
-    if target is not None and target in frame.columns and prediction in frame.columns:
+    predicted = [c for c in (prediction, resolved.prediction_label) if c is not None]
+    if target is not None and target in frame.columns and any(c in frame for c in predicted):
         prepared = prepare_labels(
             frame,
             target,
@@ -871,12 +873,15 @@ class _Judge:
         if skipped is None and not math.isfinite(value):
             skipped = "undefined on these rows"
         if skipped is None and not math.isfinite(base):
-            skipped = (
-                "no baseline value"
-                if segment == OVERALL
-                else "no baseline value for this segment (build the baseline with its column "
-                "among the spec's segments)"
-            )
+            if segment == OVERALL:
+                skipped = "no baseline value"
+            elif f"rows|{segment}" in self.base_metrics:
+                skipped = "no baseline value for this segment (undefined on its baseline rows)"
+            else:
+                skipped = (
+                    "no baseline value for this segment (build the baseline with its column "
+                    "among the spec's segments)"
+                )
         if skipped is None and info.higher_is_better is None:
             skipped = "shown, not judged"
         worse_by = math.nan
@@ -1031,7 +1036,7 @@ def compute_performance(
             window_rows.append((window.label, rows, window.iso_start()))
     seconds = _window_seconds(timestamps, cut.windows if by is not None else ())
     segment_list = segment_rows(frame, columns.segments)
-    estimates = base.calibration is not None and columns.prediction in frame.columns
+    estimates = _estimable_scores(frame, columns, prepared, base.calibration, task) is not None
     tests = len(window_rows) * len(segment_list) * judged_tests(infos, chosen, estimates)
     level = registry.cell_confidence(tests)
     class_level = registry.class_confidence(chosen, tests)
@@ -1418,12 +1423,8 @@ def _estimate(
     realised baseline. Like realised values, an estimate needs :data:`MIN_LABELLED_ROWS` rows
     and, for class-based metrics, :data:`MIN_CLASS_ROWS` expected positives (recall, F1, ROC
     AUC), predicted positives (precision) and expected negatives (ROC AUC)."""
-    if calibration is None or columns.prediction is None or columns.prediction not in frame:
-        return [], []
-    if task not in (None, "binary") or (prepared is not None and prepared.task != "binary"):
-        return [], []
-    scores, _ = numeric_values(frame[columns.prediction])
-    if not np.isfinite(scores).any():
+    scores = _estimable_scores(frame, columns, prepared, calibration, task)
+    if scores is None:
         return [], []
     predicted = None
     label_column = columns.prediction_label
@@ -1442,6 +1443,23 @@ def _estimate(
         for window, rows, _ in window_rows  # the whole of current only (docstring)
     ]  # fmt: skip
     return judge_estimates(guesses, values, judge, chosen_names)
+
+
+def _estimable_scores(
+    frame: pd.DataFrame,
+    columns: _Columns,
+    prepared: PreparedLabels | None,
+    calibration: Any,
+    task: str | None,
+) -> np.ndarray | None:
+    """current's scores when estimation applies (a calibration, a binary task or none yet,
+    some finite score), else None."""
+    if calibration is None or columns.prediction is None or columns.prediction not in frame:
+        return None
+    if task not in (None, "binary") or (prepared is not None and prepared.task != "binary"):
+        return None
+    scores, _ = numeric_values(frame[columns.prediction])
+    return scores if np.isfinite(scores).any() else None
 
 
 def judge_estimates(

@@ -428,3 +428,31 @@ def test_multiclass_counting_metrics_are_sklearns(pairs):
     for name, value in expected.items():
         found = METRICS[name].compute(arrays)
         assert found == pytest.approx(value, rel=1e-12, nan_ok=True), name
+
+
+def test_numbered_classes_with_class_scores_are_multiclass_on_dask_too():
+    """Class ids 0, 1, 2 read as a regression target unless class_scores declares the
+    classes — on both paths; the counting metrics agree and the score metrics say why they
+    are not computed on Dask; a spec with only a prediction label gets a baseline too."""
+    rng = np.random.default_rng(11)
+    n = 1_200
+    y = rng.integers(0, 3, n)
+    scores = rng.dirichlet([1, 1, 1], n)
+    scores[np.arange(n), y] += 0.5
+    scores /= scores.sum(axis=1, keepdims=True)
+    predicted = np.where(rng.random(n) < 0.8, y, rng.integers(0, 3, n))
+    frame = pd.DataFrame({"y": y, "pred": predicted, "p0": scores[:, 0], "p1": scores[:, 1],
+                          "p2": scores[:, 2]})  # fmt: skip
+    spec = mk.ColumnSpec(
+        target="y", prediction_label="pred", class_scores={0: "p0", 1: "p1", 2: "p2"}
+    )
+    baseline = mk.Baseline.from_frame(frame, spec)
+    assert {"accuracy", "log_loss", "roc_auc"} <= set(baseline.metrics)
+    pandas_report, dask_report = _both(frame, 3, spec=spec, baseline=baseline)
+    assert pandas_report.result.task == dask_report.result.task == "multiclass"
+    left = pandas_report.to_frame().set_index("metric")
+    right = dask_report.to_frame().set_index("metric")
+    for name in ("accuracy", "balanced_accuracy", "f1"):
+        assert right.loc[name, "value"] == pytest.approx(left.loc[name, "value"], rel=1e-12)
+        assert right.loc[name, "baseline"] == left.loc[name, "baseline"]
+    assert right.loc["log_loss", "skipped"].startswith("not computed on Dask input")
