@@ -228,7 +228,10 @@ def nannyml_anchor(
         return {"status": f"not installed in {python}"}
     child = [python, __file__, "--nannyml-child", task, "--n", str(n), "--repeat", str(repeat)]
     child += ["--seed", str(seed)] + ([] if drop else ["--no-drop"])
-    result = subprocess.run(child, capture_output=True, text=True)
+    # NannyML sends usage analytics by default; off (no network here, and its retries would
+    # be timed).
+    environment = {**os.environ, "NML_DISABLE_USAGE_LOGGING": "1"}
+    result = subprocess.run(child, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         return {"status": "crashed", "stderr": result.stderr[-2000:]}
     return {"status": "ok", **json.loads(result.stdout.strip().splitlines()[-1])}
