@@ -82,8 +82,10 @@ def _drift_facts(report: Any) -> str:
 def drift_table(report: Any) -> str:
     tested = [c for c in report.columns if not c.skipped]
     header = (
-        "<tr><th>column</th><th>kind</th><th>method</th><th>statistic</th><th>threshold</th>"
-        "<th>p-value</th><th>effect</th><th>missing</th><th>distribution</th><th>severity</th>"
+        "<tr><th>column</th><th>kind</th><th>method</th>"
+        '<th class="mk-num">statistic</th><th class="mk-num">threshold</th>'
+        '<th class="mk-num">p-value</th><th class="mk-num">effect</th>'
+        '<th class="mk-num">missing</th><th>distribution</th><th>severity</th>'
         "</tr>"
     )
     rows = [_drift_row(c) for c in tested]

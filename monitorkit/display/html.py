@@ -177,9 +177,9 @@ def fragment(body: str) -> str:
     attributes it drops silently) carry a ``style``: any other tag (``<p>``, ``<h3>``,
     ``<th>``, ``<summary>``, …) it shows as text, attributes and all. Such an element passes
     its look on to a ``<span>`` around its content (kept, its ``style`` dropped silently): a
-    paragraph or heading all of it, as a block; a header cell or a summary what its content
-    inherits (colour, font, alignment, wrapping), the cell's padding and border being left to
-    the notebook's own CSS.
+    paragraph or heading all of it, as a block; a header cell what its content inherits
+    (colour, font, alignment, wrapping) and its padding, its border being left to the
+    notebook's own CSS; a summary what its content inherits.
     """
     # Rules that cannot sit in a style attribute are left out; the stylesheet has none (see
     # theme.CSS). Structural pseudo-classes (:first-child) are resolved here, on this part.
@@ -261,7 +261,10 @@ def _passed_on(name: str, style: str) -> list[str]:
         return ["display: block", *declarations]
     inherited = [d for d in declarations if d.partition(":")[0].strip() in _INHERITED]
     if inherited and name in _CELL_HOSTS:
-        return ["display: block", *inherited]
+        # A cell's padding, drawn inside it by a block span as by the cell itself (its
+        # border cannot move: the notebook's own CSS draws header borders).
+        padding = [d for d in declarations if d.partition(":")[0].strip().startswith("padding")]
+        return ["display: block", *inherited, *padding]
     return inherited
 
 

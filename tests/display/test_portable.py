@@ -268,9 +268,10 @@ def test_a_tag_that_nbconvert_escapes_passes_its_look_to_a_span_inside():
     assert span.code.get_text() == "b"
     assert _declarations(soup.find("h3").span["style"])["margin"] == "18px 0 6px"
     header = _declarations(soup.find("th").span["style"])
-    # A cell's padding and border stay with the notebook's CSS; what its text inherits moves.
+    # What its text inherits and its padding move (a block span draws it inside the cell as
+    # the cell would); its border stays with the notebook's CSS.
     assert header["display"] == "block" and header["text-align"] == "right"
-    assert "padding" not in header and "border-bottom" not in header
+    assert "padding" in header and "border-bottom" not in header
     summary = _declarations(soup.find("summary").span["style"])
     assert summary == {"cursor": "pointer", "color": "#0969da"}  # inline, beside the marker
     assert soup.find("summary").span.b.get_text() == "here"
