@@ -63,22 +63,22 @@ def model_history(model_dir: str | os.PathLike) -> pd.DataFrame:
 
 def store_overview(root: str | os.PathLike) -> pd.DataFrame:
     """One row per model under ``root``: number of runs, and the latest run's status."""
-    rows = []
-    for model_dir in store.list_models(root):
-        records = store.read_index(model_dir)
-        last = records[-1] if records else {}
-        rows.append(
-            {
-                "model": model_dir.name,
-                "runs": len(records),
-                "failed": sum(r.get("status") == "failed" for r in records),
-                "last_run": last.get("started_at"),
-                "last_status": last.get("status"),
-                "last_severity": last.get("severity"),
-                "last_verdict": last.get("verdict") or last.get("error"),
-            }
-        )
-    return pd.DataFrame(rows)
+    models = store.list_models(root)
+    return pd.DataFrame([_model_row(path, store.read_index(path)) for path in models])
+
+
+def _model_row(model_dir: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A model's line of the store: its runs, failures and its latest run's status."""
+    last = records[-1] if records else {}
+    return {
+        "model": model_dir.name,
+        "runs": len(records),
+        "failed": sum(r.get("status") == "failed" for r in records),
+        "last_run": last.get("started_at"),
+        "last_status": last.get("status"),
+        "last_severity": last.get("severity"),
+        "last_verdict": last.get("verdict") or last.get("error"),
+    }
 
 
 def format_model_history(model_dir: str | os.PathLike, limit: int = 20) -> str:
@@ -228,21 +228,13 @@ class History:
                 records = records[-self.limit :]
             last = records[-1] if records else {}
             figures = last.get("figures") or {}
-            row: dict[str, Any] = {
-                "model": model_dir.name,
-                "runs": len(records),
-                "failed": sum(r.get("status") == "failed" for r in records),
-                "last_run": last.get("started_at"),
-                "last_status": last.get("status"),
-                "last_severity": last.get("severity"),
-                "last_verdict": last.get("verdict") or last.get("error"),
-                "recent": " ".join(
-                    str(_status_severity(r.get("status"), r.get("severity")))
-                    if r.get("status") != "failed"
-                    else "failed"
-                    for r in records[-20:]
-                ),
-            }
+            row = _model_row(model_dir, records)
+            row["recent"] = " ".join(
+                str(_status_severity(r.get("status"), r.get("severity")))
+                if r.get("status") != "failed"
+                else "failed"
+                for r in records[-20:]
+            )
             row.update(_alerts_of(model_dir, last) if last else {})
             for name in HEADLINE_FIGURES:
                 if name in figures:
