@@ -23,8 +23,9 @@ are shown, marked "too few rows", and never alarm.
 
 Current without labels (no target column, or every label missing) is normal for fresh
 production data: the report says "no labels in current yet", is ``ok``, and still judges
-latency and business outcomes. A report with no baseline to compare with could judge nothing:
-``not_judged`` says why and its severity is critical.
+latency and business outcomes. A report that could judge nothing — no baseline to compare
+with, a baseline holding none of current's model metrics, or every value too small to judge —
+says why in ``not_judged``, and its severity is critical: never a green.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -201,6 +203,19 @@ class PerformanceReport(Report, kind="performance"):
             and all(not math.isfinite(v.baseline) for v in result.values)
         ):
             return "the baseline holds none of the metrics computed on current"
+        # Something to judge, but nothing judged (every cell too small, say): not a green.
+        if (
+            result.values
+            and not judged
+            and not any(v.skipped is None for v in result.estimated)
+            and not any(g.skipped is None for g in result.fairness)
+        ):
+            reasons = Counter(v.skipped for v in result.values if v.window == OVERALL)
+            reason = reasons.most_common(1)[0][0] if reasons else "no value could be judged"
+            return (
+                f"nothing could be judged ({reason}, for instance); collect more rows (at "
+                f"least {registry.MIN_LABELLED_ROWS} labelled rows in a window) or wait for them"
+            )
         # Labels in current but no model metric to compare with: the latency figures alone
         # must not make the report look judged.
         groups = {i.name: i.group for i in result.metrics}

@@ -51,4 +51,6 @@ def test_section_without_windows_or_labels_still_renders():
         baseline=pd.DataFrame({"label": [0, 1], "score": [0.1, 0.9], "latency_ms": [3.0, 4.0]}),
     )
     html = unlabelled.to_html()
-    assert "no labels in current yet" in html and unlabelled.severity == "ok"
+    assert "no labels in current yet" in html
+    # two rows of latency judge nothing: said, and not a green
+    assert "nothing could be judged" in html and unlabelled.severity == "critical"

@@ -549,3 +549,13 @@ def test_a_baseline_file_brings_its_spec(tmp_path):
     loaded = mk.PerformanceReport(scenario.current, baseline=mk.Baseline.load(path)).to_frame()
     assert set(from_file["segment"]) == set(loaded["segment"]) and len(set(loaded["segment"])) > 1
     assert from_file["value"].equals(loaded["value"])
+
+
+def test_a_current_too_small_to_judge_anything_is_not_a_green():
+    scenario = mk.datasets.load_scenario("no_change", n_rows=4_000, seed=0)
+    baseline = mk.Baseline.from_frame(scenario.reference, scenario.spec)
+    tiny = mk.PerformanceReport(scenario.current.head(60), baseline=baseline)
+    assert (tiny.to_frame()["skipped"].notna()).all()  # every value: too few rows
+    assert "nothing could be judged" in tiny.not_judged and "60 < 100" in tiny.not_judged
+    assert tiny.severity == "critical"
+    assert mk.PerformanceReport(scenario.current, baseline=baseline).not_judged is None
