@@ -204,13 +204,16 @@ class PerformanceReport(Report, kind="performance"):
         ):
             return "the baseline holds none of the metrics computed on current"
         # Something to judge, but nothing judged (every cell too small, say): not a green.
+        # Metrics without a direction (throughput, calibration error) are never judged.
+        directed = {i.name for i in result.metrics if i.higher_is_better is not None}
+        judgeable = [v for v in result.values if v.metric in directed]
         if (
-            result.values
+            judgeable
             and not judged
             and not any(v.skipped is None for v in result.estimated)
             and not any(g.skipped is None for g in result.fairness)
         ):
-            reasons = Counter(v.skipped for v in result.values if v.window == OVERALL)
+            reasons = Counter(v.skipped for v in judgeable if v.window == OVERALL)
             reason = reasons.most_common(1)[0][0] if reasons else "no value could be judged"
             return (
                 f"nothing could be judged ({reason}, for instance); collect more rows (at "

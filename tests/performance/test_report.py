@@ -559,3 +559,9 @@ def test_a_current_too_small_to_judge_anything_is_not_a_green():
     assert "nothing could be judged" in tiny.not_judged and "60 < 100" in tiny.not_judged
     assert tiny.severity == "critical"
     assert mk.PerformanceReport(scenario.current, baseline=baseline).not_judged is None
+    # Nothing judgeable at all (no labels, no scores to estimate from, no latency: throughput
+    # is shown, never judged) is the normal "no labels yet", not a failure to judge.
+    fresh = scenario.current.drop(columns=["label", "score", "latency_ms"])
+    report = mk.PerformanceReport(fresh, baseline=baseline, by="1D")
+    assert set(report.to_frame()["metric"]) == {"throughput"}
+    assert report.not_judged is None and report.severity == "ok"
